@@ -1,0 +1,15 @@
+# High warning levels everywhere; errors when MPROC_WERROR is on (CI).
+function(mproc_warnings target)
+  if(MSVC)
+    target_compile_options(${target} PRIVATE /W4 /wd4200)
+    if(MPROC_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wstrict-prototypes
+                                             -Wmissing-prototypes -Wshadow -Wformat=2)
+    if(MPROC_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()

@@ -1,0 +1,355 @@
+/*
+ * mproc: Python's multiprocessing for C. The public API.
+ *
+ * Implements the contract in DESIGN.md/mproc-api.h; additions are marked
+ * "(addition)".
+ *
+ * Conventions
+ *  - Every function that can fail returns int: MP_OK (0) or a negative MP_E*.
+ *  - Objects are opaque; mp_X_free(x) releases x, accepts NULL, returns NULL.
+ *  - Timeouts are seconds as double: MP_FOREVER (-1) blocks, 0 only tries.
+ *  - Buffers the library hands out (mp_*_recv, mp_queue_get, results) are
+ *    released with mp_free().
+ *  - Spawn semantics everywhere: a child runs a task looked up by its
+ *    registered NAME and gets its argument as BYTES, and only the objects
+ *    listed in its options. Nothing else of the parent's memory is relied on,
+ *    whatever the start method.
+ */
+#ifndef MPROC_H
+#define MPROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Symbol visibility: MPROC_API marks the public functions. A shared build
+ * defines MPROC_BUILDING_SHARED; users of a shared library on Windows define
+ * MPROC_SHARED (the CMake package and mproc.pc do it for them). */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(MPROC_BUILDING_SHARED)
+#    define MPROC_API __declspec(dllexport)
+#  elif defined(MPROC_SHARED)
+#    define MPROC_API __declspec(dllimport)
+#  else
+#    define MPROC_API
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define MPROC_API __attribute__((visibility("default")))
+#else
+#  define MPROC_API
+#endif
+
+/* printf-style format checking where the compiler has it (addition). */
+#if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
+#  define MPROC_PRINTF(fmt, args) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, args)))
+#elif defined(__GNUC__)
+#  define MPROC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define MPROC_PRINTF(fmt, args)
+#endif
+
+#define MPROC_VERSION_MAJOR 0
+#define MPROC_VERSION_MINOR 1
+#define MPROC_VERSION_PATCH 0
+/* "0.1.0" (addition) */
+MPROC_API const char *mp_version_string(void);
+
+/* The largest message a Connection or Queue carries, and the largest task
+ * argument or result: 1 GiB. Over it: MP_ETOOBIG (addition). */
+#define MP_MAX_MESSAGE ((size_t)1 << 30)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+#define MP_OK          0
+#define MP_EINVAL     -1   /* bad argument (NULL where not allowed, bad size) */
+#define MP_ENOMEM     -2
+#define MP_ETIMEDOUT  -3   /* the timeout ran out */
+#define MP_ECLOSED    -4   /* queue/connection closed and drained; peer gone */
+#define MP_EFULL      -5   /* non-blocking put on a full queue */
+#define MP_EEMPTY     -6   /* non-blocking get on an empty queue */
+#define MP_ETASK      -7   /* the task reported failure (see the result's message) */
+#define MP_ECRASHED   -8   /* the process running the task died */
+#define MP_ENOTASK    -9   /* no task registered under that name */
+#define MP_EBOOTSTRAP -10  /* mp_main() not called first, or called in the wrong place */
+#define MP_ESTATE     -11  /* not allowed in this state (pool closed, process not started) */
+#define MP_ECANCELLED -12
+#define MP_EPROTO     -13  /* a malformed message arrived; nothing was delivered */
+#define MP_ETOOBIG    -14  /* over a documented size limit */
+#define MP_ENOTFOUND  -15  /* no such key (manager dict) */
+#define MP_EOWNERDEAD -16  /* lock acquired, but its previous owner died holding it */
+#define MP_ENOTSUP    -17  /* not available on this platform/build */
+#define MP_ESYS       -18  /* the OS refused; mp_last_error() has its words */
+
+MPROC_API const char *mp_strerror(int err);   /* "timed out" */
+MPROC_API const char *mp_err_name(int err);   /* "MP_ETIMEDOUT" */
+/* Detail of the last failure on this thread, e.g.
+ * "CreateProcessW: The system cannot find the file specified (2)". */
+MPROC_API const char *mp_last_error(void);
+
+#define MP_FOREVER (-1.0)
+
+MPROC_API void mp_free(void *p);
+MPROC_API int mp_cpu_count(void);
+MPROC_API int64_t mp_getpid(void);       /* this process's id (addition: os.getpid()) */
+
+/* ------------------------------------------------ tasks and the main guard */
+typedef struct mp_call mp_call;          /* one task invocation, in a worker */
+typedef int (*mp_task_fn)(mp_call *call); /* 0: success; non-zero: failure */
+
+/* Register before mp_main(); runs in the parent and again in every spawned
+ * child, so both sides agree on the table. Names are at most 63 bytes. */
+MPROC_API int mp_register(const char *name, mp_task_fn fn);
+#define MP_REGISTER(fn) mp_register(#fn, (fn))
+
+/* The main guard. Call it at the top of main(), after mp_register() calls
+ * and before anything that must not run in workers (argument parsing,
+ * opening files, creating processes).
+ *  - In the program the user started: returns MP_OK.
+ *  - In a process this library started: runs the worker and exits; it
+ *    never returns.
+ * Creating a process, pool, queue or other object before mp_main() has run
+ * fails with MP_EBOOTSTRAP and a message naming the fix, in every start
+ * method, so a program written on Linux behaves the same on Windows. */
+MPROC_API int mp_main(int argc, char **argv);
+MPROC_API int mp_is_worker(void);                   /* 1 inside a process started by mproc */
+
+enum mp_start_method {
+  MP_START_DEFAULT = 0, /* fork on POSIX, spawn on Windows; env MPROC_START_METHOD overrides */
+  MP_START_FORK,        /* POSIX only; MP_ENOTSUP on Windows */
+  MP_START_SPAWN        /* re-run this executable; everywhere */
+};
+
+/* Inside a task */
+MPROC_API const void *mp_call_arg(mp_call *call, size_t *len);
+MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);   /* MP_EINVAL unless len == size */
+MPROC_API int mp_call_return(mp_call *call, const void *data, size_t len);/* result bytes (copied) */
+MPROC_API int mp_call_fail(mp_call *call, const char *fmt, ...) MPROC_PRINTF(2, 3);          /* sets the message; returns MP_ETASK */
+MPROC_API size_t mp_call_index(mp_call *call);      /* item index inside a map; 0 otherwise */
+MPROC_API int mp_call_worker_id(mp_call *call);     /* 0..workers-1 in a pool; 0 in a Process */
+
+/* ---------------------------------------------------- shareable objects
+ * Queues, connections, locks, events, semaphores, barriers, shared memory
+ * and managers are handed to children by listing them in the options of
+ * mp_process_start() or mp_pool_create(); the child reaches the i-th one
+ * with the typed mp_call_X(call, i) accessors (NULL if the kind differs). */
+typedef struct mp_object mp_object;
+
+/* ------------------------------------------------------------- results */
+typedef struct mp_result {
+  int status;        /* MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, MP_ECANCELLED, ... */
+  int task_code;     /* the task's own non-zero return when status == MP_ETASK */
+  void *data;        /* result bytes (status == MP_OK) */
+  size_t len;
+  char *message;     /* failure text, or NULL */
+} mp_result;
+MPROC_API void mp_result_clear(mp_result *r);       /* frees data and message, zeroes r */
+
+/* ------------------------------------------------------------- Process */
+typedef struct mp_process mp_process;
+typedef struct mp_process_options {      /* all-zero means defaults */
+  const char *name;                      /* shown in errors and logs */
+  int start_method;                      /* enum mp_start_method */
+  mp_object *const *objects;             /* shared with the child */
+  size_t nobjects;
+} mp_process_options;
+
+MPROC_API int mp_process_start(mp_process **out, const char *task, const void *arg, size_t len,
+                     const mp_process_options *opts);
+MPROC_API int mp_process_join(mp_process *p, double timeout);     /* MP_ETIMEDOUT if still running */
+MPROC_API int mp_process_is_alive(mp_process *p);                 /* 1 or 0 */
+/* Exit code: 0 the task succeeded; 1 it failed (mp_process_result has its
+ * code and message); -N ended by signal N (terminate and kill read -15 and -9
+ * on Windows too). MP_ESTATE while running. */
+MPROC_API int mp_process_exitcode(mp_process *p, int *code);
+MPROC_API int mp_process_result(mp_process *p, mp_result *res);   /* the task's return bytes or failure */
+MPROC_API int mp_process_terminate(mp_process *p);                /* SIGTERM / TerminateProcess */
+MPROC_API int mp_process_kill(mp_process *p);                     /* SIGKILL / TerminateProcess */
+MPROC_API int64_t mp_process_pid(const mp_process *p);
+/* Frees p. A child still running is killed and reaped: no zombie, no orphan. */
+MPROC_API mp_process *mp_process_free(mp_process *p);
+
+/* ------------------------------------------------- Pipe / Connection */
+typedef struct mp_conn mp_conn;
+MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);      /* !duplex: a receives, b sends */
+MPROC_API int mp_conn_send(mp_conn *c, const void *data, size_t len);
+MPROC_API int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout); /* MP_ECLOSED at EOF */
+/* Into the caller's buffer, no allocation: *len gets the message size; if it
+ * is over cap, MP_ETOOBIG and the message stays to be read again. */
+MPROC_API int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout);
+MPROC_API int mp_conn_poll(mp_conn *c, double timeout);           /* 1 readable, 0 not yet */
+MPROC_API mp_conn *mp_conn_free(mp_conn *c);
+MPROC_API mp_object *mp_conn_obj(mp_conn *c);
+MPROC_API mp_conn *mp_call_conn(mp_call *call, size_t i);
+
+/* ---------------------------------------------------------------- Queue
+ * Many producers, many consumers, across processes. Messages are byte
+ * strings of any size up to MP_QUEUE_MAX_MESSAGE; order is FIFO per producer. */
+typedef struct mp_queue mp_queue;
+typedef struct mp_queue_options {        /* all-zero means defaults */
+  size_t maxsize;                        /* messages; 0 = unbounded: put never blocks */
+  int joinable;                          /* enables task_done/join */
+} mp_queue_options;
+MPROC_API int mp_queue_create(mp_queue **out, const mp_queue_options *opts);
+MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout); /* MP_EFULL / MP_ETIMEDOUT */
+MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout);     /* MP_EEMPTY / MP_ETIMEDOUT / MP_ECLOSED */
+/* The hot path: into the caller's buffer, no allocation; over cap gives
+ * MP_ETOOBIG with *len set and the message left at the head. */
+MPROC_API int mp_queue_get_into(mp_queue *q, void *buf, size_t cap, size_t *len, double timeout);
+MPROC_API int mp_queue_qsize(mp_queue *q, size_t *n);             /* approximate; every platform */
+/* No more puts, from anyone: consumers drain what is queued, then get MP_ECLOSED. */
+MPROC_API int mp_queue_close(mp_queue *q);
+MPROC_API int mp_queue_task_done(mp_queue *q);
+MPROC_API int mp_queue_join(mp_queue *q, double timeout);         /* until every put item is task_done */
+MPROC_API mp_queue *mp_queue_free(mp_queue *q);
+MPROC_API mp_object *mp_queue_obj(mp_queue *q);
+MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
+
+/* ----------------------------------------------------------------- Pool */
+typedef struct mp_pool mp_pool;
+typedef struct mp_async mp_async;
+typedef struct mp_iter mp_iter;
+typedef void (*mp_callback)(mp_async *a, void *ud);     /* runs on the pool's thread */
+typedef void (*mp_progress_fn)(size_t done, size_t total, void *ud);
+
+typedef struct mp_pool_options {         /* all-zero means defaults */
+  int workers;                           /* 0: mp_cpu_count() */
+  int start_method;
+  const char *initializer;               /* task run once in each new worker */
+  const void *initarg;
+  size_t initarg_len;
+  unsigned max_tasks_per_child;          /* 0: unlimited; then the worker is replaced */
+  double task_timeout;                   /* seconds, 0: none; a task over it is killed
+                                            with its worker (status MP_ETIMEDOUT) */
+  mp_object *const *objects;             /* shared with every worker */
+  size_t nobjects;
+} mp_pool_options;
+
+typedef struct mp_map_options {          /* all-zero (or NULL) means defaults */
+  size_t chunksize;                      /* 0: chosen by the pool */
+  mp_progress_fn progress;               /* called as items complete */
+  void *progress_ud;
+  mp_result *results;                    /* optional: per-item outcome, n entries */
+} mp_map_options;
+
+MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
+
+/* Blocking. */
+MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res);
+/* n fixed-size items in, n fixed-size results out (a task must return exactly
+ * out_size bytes). Returns MP_OK, or the status of the lowest-index failed
+ * item; every other item still runs, and opts->results tells each one. */
+MPROC_API int mp_pool_map(mp_pool *p, const char *task, const void *in, size_t in_size, size_t n,
+                void *out, size_t out_size, const mp_map_options *opts);
+typedef struct mp_slice { const void *data; size_t len; } mp_slice;
+MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *in, size_t n,
+                       mp_result *out, const mp_map_options *opts);
+
+/* Non-blocking: returns at once; the work goes on while the caller does other things. */
+MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len,
+                        mp_callback cb, void *ud, mp_async **out);
+MPROC_API int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n,
+                      const mp_map_options *opts, mp_callback cb, void *ud, mp_async **out);
+MPROC_API int mp_async_wait(mp_async *a, double timeout);         /* MP_OK when ready, MP_ETIMEDOUT */
+MPROC_API int mp_async_ready(mp_async *a);
+MPROC_API const mp_result *mp_async_result(mp_async *a);          /* after ready; map_async: first item */
+MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n); /* map_async: all items */
+MPROC_API int mp_async_cancel(mp_async *a);       /* a queued task is dropped; a running one is killed with its worker */
+MPROC_API mp_async *mp_async_free(mp_async *a);
+
+/* Streaming: results as they complete. Inputs come from a producer callback,
+ * pulled only as fast as workers take them (backpressure), so the input may be
+ * larger than memory. next() returns MP_ECLOSED after the last result. */
+/* 1: *item is the next input (its bytes are copied before the next call), 0: end, <0: error */
+typedef int (*mp_producer)(void *ud, size_t index, mp_slice *item);
+typedef struct mp_imap_options {
+  size_t chunksize;                      /* 0: 1 */
+  int unordered;                         /* 1: completion order (imap_unordered) */
+  size_t max_in_flight;                  /* 0: a few per worker */
+} mp_imap_options;
+MPROC_API int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud,
+                 const mp_imap_options *opts, mp_iter **out);
+MPROC_API int mp_iter_next(mp_iter *it, double timeout, size_t *index, mp_result *res);
+MPROC_API mp_iter *mp_iter_free(mp_iter *it);
+
+MPROC_API int mp_pool_close(mp_pool *p);          /* no new work; queued work still runs */
+MPROC_API int mp_pool_join(mp_pool *p, double timeout);  /* after close: wait for workers to exit */
+MPROC_API int mp_pool_terminate(mp_pool *p);      /* stop now; unfinished tasks read MP_ECANCELLED */
+MPROC_API mp_pool *mp_pool_free(mp_pool *p);      /* terminate if needed, join, free */
+
+/* --------------------------------------------- Synchronization (issue: sync) */
+typedef struct mp_lock mp_lock;
+typedef struct mp_semaphore mp_semaphore;
+typedef struct mp_event mp_event;
+typedef struct mp_barrier mp_barrier;
+typedef struct mp_condition mp_condition;
+MPROC_API int mp_lock_create(mp_lock **out, int recursive);
+MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);        /* MP_EOWNERDEAD: acquired, owner died */
+MPROC_API int mp_lock_release(mp_lock *l);
+MPROC_API mp_lock *mp_lock_free(mp_lock *l);
+MPROC_API int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned max /* 0: unbounded */);
+MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);
+MPROC_API int mp_semaphore_release(mp_semaphore *s);              /* MP_EFULL past max (bounded) */
+MPROC_API mp_semaphore *mp_semaphore_free(mp_semaphore *s);
+MPROC_API int mp_event_create(mp_event **out);
+MPROC_API int mp_event_set(mp_event *e);
+MPROC_API int mp_event_clear(mp_event *e);
+MPROC_API int mp_event_is_set(mp_event *e);
+MPROC_API int mp_event_wait(mp_event *e, double timeout);
+MPROC_API mp_event *mp_event_free(mp_event *e);
+MPROC_API int mp_barrier_create(mp_barrier **out, unsigned parties);
+MPROC_API int mp_barrier_wait(mp_barrier *b, double timeout);     /* MP_ETIMEDOUT breaks it for all */
+MPROC_API mp_barrier *mp_barrier_free(mp_barrier *b);
+MPROC_API int mp_condition_create(mp_condition **out, mp_lock *lock /* NULL: its own */);
+MPROC_API int mp_condition_wait(mp_condition *c, double timeout); /* caller holds the lock */
+MPROC_API int mp_condition_notify(mp_condition *c, unsigned n);
+MPROC_API int mp_condition_notify_all(mp_condition *c);
+MPROC_API mp_condition *mp_condition_free(mp_condition *c);
+MPROC_API mp_object *mp_lock_obj(mp_lock *l);
+MPROC_API mp_object *mp_semaphore_obj(mp_semaphore *s);
+MPROC_API mp_object *mp_event_obj(mp_event *e);
+MPROC_API mp_object *mp_barrier_obj(mp_barrier *b);
+MPROC_API mp_object *mp_condition_obj(mp_condition *c);
+MPROC_API mp_lock *mp_call_lock(mp_call *call, size_t i);
+MPROC_API mp_semaphore *mp_call_semaphore(mp_call *call, size_t i);
+MPROC_API mp_event *mp_call_event(mp_call *call, size_t i);
+MPROC_API mp_barrier *mp_call_barrier(mp_call *call, size_t i);
+MPROC_API mp_condition *mp_call_condition(mp_call *call, size_t i);
+
+/* ------------------------------------------------ Shared memory (issue: sync) */
+typedef struct mp_shm mp_shm;
+MPROC_API int mp_shm_create(mp_shm **out, size_t size);           /* zero-filled */
+MPROC_API void *mp_shm_ptr(mp_shm *s);
+MPROC_API size_t mp_shm_size(mp_shm *s);
+MPROC_API mp_shm *mp_shm_free(mp_shm *s);                         /* unmapped; gone when the last user frees */
+MPROC_API mp_object *mp_shm_obj(mp_shm *s);
+MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
+
+/* ------------------------------------------------------ Manager (issue: sync)
+ * A server process that holds shared dicts and lists; proxies in any process. */
+typedef struct mp_manager mp_manager;
+typedef struct mp_dict mp_dict;
+typedef struct mp_list mp_list;
+MPROC_API int mp_manager_start(mp_manager **out);
+MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);  /* get or create */
+MPROC_API int mp_manager_list(mp_manager *m, const char *name, mp_list **out);
+MPROC_API int mp_dict_set(mp_dict *d, const char *key, const void *val, size_t len);
+MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len); /* MP_ENOTFOUND */
+MPROC_API int mp_dict_del(mp_dict *d, const char *key);
+MPROC_API int mp_dict_len(mp_dict *d, size_t *n);
+MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now); /* atomic counter */
+MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
+MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
+MPROC_API int mp_list_len(mp_list *l, size_t *n);
+MPROC_API mp_dict *mp_dict_free(mp_dict *d);
+MPROC_API mp_list *mp_list_free(mp_list *l);
+MPROC_API int mp_manager_shutdown(mp_manager *m);
+MPROC_API mp_manager *mp_manager_free(mp_manager *m);
+MPROC_API mp_object *mp_manager_obj(mp_manager *m);
+MPROC_API mp_manager *mp_call_manager(mp_call *call, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_H */

@@ -1,0 +1,55 @@
+/* The bootstrap message: everything a new worker needs to know, in bytes,
+ * because a spawned child shares no memory with its parent. A fork child
+ * decodes the very same bytes, so both start methods follow one path.
+ *
+ * Payload of a BOOT frame: u32 meta_len, meta (below), then the argument.
+ * The spawned child's command line carries only a token naming the handle
+ * to read that frame from. */
+#ifndef MPROC_BOOT_H
+#define MPROC_BOOT_H
+
+#include "core.h"
+
+#define MP__TOKEN_PREFIX "--mproc-worker="
+#define MP__TOKEN_MAX 64
+
+enum mp__role { MP__ROLE_PROCESS = 1 };
+
+typedef struct mp__boot_object {
+  uint32_t kind;
+  uint32_t nhandles;
+  mp__handle handles[MP__OBJECT_MAX_HANDLES];
+  const uint8_t *blob;
+  size_t bloblen;
+} mp__boot_object;
+
+typedef struct mp__boot {
+  uint32_t role;
+  int32_t worker_id;
+  char task[MP__TASK_NAME_MAX + 1];
+  mp__handle result;            /* where the RESULT frame goes */
+  size_t nobjects;
+  mp__boot_object *objects;     /* decode: malloc'd; blobs point into meta */
+  const uint8_t *arg;
+  size_t arg_len;
+} mp__boot;
+
+void mp__boot_encode(const mp__boot *b, mp__buf *meta);
+/* MP_OK or MP_EPROTO; on success release with mp__boot_release. */
+int mp__boot_decode(const uint8_t *meta, size_t meta_len, const uint8_t *arg, size_t arg_len,
+                    mp__boot *out);
+/* Splits a BOOT payload into meta and argument, then decodes. */
+int mp__boot_decode_payload(const uint8_t *payload, size_t len, mp__boot *out);
+void mp__boot_release(mp__boot *b);
+
+/* "--mproc-worker=1:<handle>" (version 1). */
+void mp__token_format(mp__handle boot, char out[MP__TOKEN_MAX]);
+/* MP_OK and *boot, or MP_EPROTO for anything else. */
+int mp__token_parse(const char *arg, mp__handle *boot);
+
+/* Runs the worker a BOOT message describes; returns the exit code. */
+int mp__worker_run(const mp__boot *b);
+
+#define MP__EXIT_BAD_BOOT 70   /* the bootstrap could not be read */
+
+#endif

@@ -1,0 +1,48 @@
+/* Growable byte buffers and bounds-checked readers, little-endian on the
+ * wire whatever the host, so a message means the same to every process. */
+#ifndef MPROC_BUF_H
+#define MPROC_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mp__buf {
+  uint8_t *data;
+  size_t len, cap;
+  int failed;   /* an allocation failed: every later put is ignored */
+} mp__buf;
+
+void mp__buf_init(mp__buf *b);
+void mp__buf_release(mp__buf *b);
+void mp__buf_put(mp__buf *b, const void *p, size_t n);
+void mp__buf_put_u32(mp__buf *b, uint32_t v);
+void mp__buf_put_u64(mp__buf *b, uint64_t v);
+void mp__buf_put_str(mp__buf *b, const char *s);      /* u32 length + bytes */
+void mp__buf_put_bytes(mp__buf *b, const void *p, size_t n); /* u64 length + bytes */
+
+/* A reader never looks past its end: the first short read sets failed and
+ * every later get returns zeros, so a decoder checks `failed` once. */
+typedef struct mp__rd {
+  const uint8_t *p;
+  size_t len, off;
+  int failed;
+} mp__rd;
+
+void mp__rd_init(mp__rd *r, const void *p, size_t len);
+uint32_t mp__rd_u32(mp__rd *r);
+uint64_t mp__rd_u64(mp__rd *r);
+/* A pointer to the next n bytes inside the reader's memory, or NULL. */
+const uint8_t *mp__rd_take(mp__rd *r, size_t n);
+/* A u32-length string of at most max bytes with no NUL inside, copied into
+ * out[cap] and terminated; 0 on success. */
+int mp__rd_str(mp__rd *r, char *out, size_t cap);
+/* A u64-length byte run: pointer into the reader, or NULL (len 0 is fine
+ * and gives a non-NULL pointer). */
+const uint8_t *mp__rd_bytes(mp__rd *r, size_t *len);
+
+void mp__store_u32(uint8_t *p, uint32_t v);
+void mp__store_u64(uint8_t *p, uint64_t v);
+uint32_t mp__load_u32(const uint8_t *p);
+uint64_t mp__load_u64(const uint8_t *p);
+
+#endif

@@ -1,0 +1,178 @@
+/* Pipe / Connection: framed messages over one or two OS pipes. A duplex
+ * pair is two one-way pipes, the same shape on every platform. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "deadline.h"
+#include "wire.h"
+
+struct mp_conn {
+  mp_object base;
+  mp__handle rd, wr;            /* MP__NO_HANDLE where this end cannot */
+  mp__frame_reader reader;
+};
+
+enum { CONN_CAN_READ = 1, CONN_CAN_WRITE = 2 };
+
+static int conn_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
+static const mp__object_ops conn_ops = {MP__KIND_CONN, "connection", conn_export};
+
+static mp_conn *conn_new(mp__handle rd, mp__handle wr) {
+  mp_conn *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->base.ops = &conn_ops;
+  c->rd = rd;
+  c->wr = wr;
+  mp__frame_reader_init(&c->reader, rd, MP_MAX_MESSAGE);
+  return c;
+}
+
+int mp_pipe(mp_conn **a, mp_conn **b, int duplex) {
+  if (a) *a = NULL;
+  if (b) *b = NULL;
+  if (!a || !b) return mp__set_error(MP_EINVAL, "mp_pipe: a and b must not be NULL");
+  int rc = mp__require_main("mp_pipe");
+  if (rc != MP_OK) return rc;
+  mp__handle p1r = MP__NO_HANDLE, p1w = MP__NO_HANDLE, p2r = MP__NO_HANDLE, p2w = MP__NO_HANDLE;
+  if ((rc = mp__pipe(&p1r, &p1w)) != MP_OK) goto fail;
+  if (duplex && (rc = mp__pipe(&p2r, &p2w)) != MP_OK) goto fail;
+  /* a reads what b writes on pipe 1; in duplex, b reads what a writes on pipe 2. */
+  *a = conn_new(p1r, p2w);
+  *b = conn_new(p2r, p1w);
+  if (!*a || !*b) {
+    free(*a);
+    free(*b);
+    *a = *b = NULL;
+    rc = mp__set_error(MP_ENOMEM, "mp_pipe: out of memory");
+    goto fail;
+  }
+  return MP_OK;
+fail:
+  mp__handle_close(p1r);
+  mp__handle_close(p1w);
+  mp__handle_close(p2r);
+  mp__handle_close(p2w);
+  return rc;
+}
+
+int mp_conn_send(mp_conn *c, const void *data, size_t len) {
+  if (!c || (!data && len)) return mp__set_error(MP_EINVAL, "mp_conn_send: NULL argument");
+  if (c->wr == MP__NO_HANDLE)
+    return mp__set_error(MP_ESTATE, "mp_conn_send: this end of a one-way pipe only receives");
+  if (len > MP_MAX_MESSAGE)
+    return mp__set_error(MP_ETOOBIG, "mp_conn_send: %llu bytes is over MP_MAX_MESSAGE (%llu)",
+                         (unsigned long long)len, (unsigned long long)MP_MAX_MESSAGE);
+  return mp__frame_write(c->wr, MP__FRAME_DATA, 0, data, len, NULL, 0);
+}
+
+static int check_readable(mp_conn *c, const char *api) {
+  if (!c) return mp__set_error(MP_EINVAL, "%s: NULL connection", api);
+  if (c->rd == MP__NO_HANDLE)
+    return mp__set_error(MP_ESTATE, "%s: this end of a one-way pipe only sends", api);
+  return MP_OK;
+}
+
+/* A frame of another type on a Connection means the peer is not ours. */
+static int next_data_header(mp_conn *c, double timeout, mp__frame_header *h) {
+  int rc = mp__frame_read_header(&c->reader, timeout, h);
+  if (rc == MP_ECLOSED) return mp__set_error(MP_ECLOSED, "connection closed: the peer is gone");
+  if (rc == MP_OK && h->type != MP__FRAME_DATA) {
+    c->reader.error = MP_EPROTO;
+    return mp__set_error(MP_EPROTO, "malformed frame: type %u on a connection", (unsigned)h->type);
+  }
+  return rc;
+}
+
+int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout) {
+  if (data) *data = NULL;
+  if (len) *len = 0;
+  int rc = check_readable(c, "mp_conn_recv");
+  if (rc != MP_OK) return rc;
+  if (!data || !len) return mp__set_error(MP_EINVAL, "mp_conn_recv: data and len must not be NULL");
+  double deadline = mp__deadline(timeout);
+  mp__frame_header h;
+  if ((rc = next_data_header(c, timeout, &h)) != MP_OK) return rc;
+  if ((rc = mp__frame_read_body(&c->reader, NULL, mp__remaining(deadline), data)) != MP_OK) return rc;
+  *len = (size_t)h.len;
+  return MP_OK;
+}
+
+int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout) {
+  if (len) *len = 0;
+  int rc = check_readable(c, "mp_conn_recv_into");
+  if (rc != MP_OK) return rc;
+  if (!len || (!buf && cap)) return mp__set_error(MP_EINVAL, "mp_conn_recv_into: NULL argument");
+  double deadline = mp__deadline(timeout);
+  mp__frame_header h;
+  if ((rc = next_data_header(c, timeout, &h)) != MP_OK) return rc;
+  *len = (size_t)h.len;
+  if (h.len > cap)
+    return mp__set_error(MP_ETOOBIG, "mp_conn_recv_into: the message has %llu bytes, the buffer %llu",
+                         (unsigned long long)h.len, (unsigned long long)cap);
+  return mp__frame_read_body(&c->reader, buf, mp__remaining(deadline), NULL);
+}
+
+int mp_conn_poll(mp_conn *c, double timeout) {
+  int rc = check_readable(c, "mp_conn_poll");
+  if (rc != MP_OK) return rc;
+  rc = mp__frame_reader_fill(&c->reader, timeout);
+  if (rc == MP_OK || rc == MP_ECLOSED || rc == MP_EPROTO) return 1; /* recv answers at once */
+  if (rc == MP_ETIMEDOUT) return 0;
+  return rc;
+}
+
+void mp__conn_release(mp_conn *c) {
+  if (!c) return;
+  mp__frame_reader_release(&c->reader);
+  mp__handle_close(c->rd);
+  mp__handle_close(c->wr);
+  free(c);
+}
+
+mp_conn *mp_conn_free(mp_conn *c) {
+  /* An end rebuilt in a worker belongs to the call; the worker closes it. */
+  if (c && !c->base.borrowed) mp__conn_release(c);
+  return NULL;
+}
+
+mp_object *mp_conn_obj(mp_conn *c) { return c ? &c->base : NULL; }
+
+mp_conn *mp_call_conn(mp_call *call, size_t i) {
+  return (mp_conn *)mp__call_object(call, i, MP__KIND_CONN);
+}
+
+static int conn_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob) {
+  mp_conn *c = (mp_conn *)o;
+  uint32_t flags = 0;
+  size_t n = 0;
+  if (c->rd != MP__NO_HANDLE) {
+    flags |= CONN_CAN_READ;
+    handles[n++] = c->rd;
+  }
+  if (c->wr != MP__NO_HANDLE) {
+    flags |= CONN_CAN_WRITE;
+    handles[n++] = c->wr;
+  }
+  *nhandles = n;
+  mp__buf_put_u32(blob, flags);
+  return MP_OK;
+}
+
+int mp__conn_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
+                    mp_object **out) {
+  mp__rd r;
+  mp__rd_init(&r, blob, bloblen);
+  uint32_t flags = mp__rd_u32(&r);
+  size_t want = (size_t)((flags & CONN_CAN_READ) != 0) + (size_t)((flags & CONN_CAN_WRITE) != 0);
+  if (r.failed || r.off != r.len || (flags & ~3u) || want == 0 || want != nhandles)
+    return mp__set_error(MP_EPROTO, "malformed bootstrap message: connection description");
+  size_t k = 0;
+  mp__handle rd = (flags & CONN_CAN_READ) ? handles[k++] : MP__NO_HANDLE;
+  mp__handle wr = (flags & CONN_CAN_WRITE) ? handles[k++] : MP__NO_HANDLE;
+  mp_conn *c = conn_new(rd, wr);
+  if (!c) return mp__set_error(MP_ENOMEM, "out of memory rebuilding a connection");
+  c->base.borrowed = 1;
+  *out = &c->base;
+  return MP_OK;
+}

@@ -1,0 +1,13 @@
+/* Error reporting inside the library: one thread-local detail string. */
+#ifndef MPROC_ERROR_H
+#define MPROC_ERROR_H
+
+#include "mproc.h"
+
+/* Sets mp_last_error() for this thread and returns code, so a failure path
+ * reads `return mp__set_error(MP_EINVAL, "mp_pipe: a is NULL");`. */
+int mp__set_error(int code, const char *fmt, ...) MPROC_PRINTF(2, 3);
+/* Clears the detail (a call that succeeds leaves the old one alone). */
+void mp__clear_error(void);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * The neutral interface both backends implement (src/posix, src/win32).
+ *
+ * Code above this header never says #ifdef _WIN32; code below it never
+ * knows what a pool or a queue is. Every function that can fail returns
+ * MP_OK or a negative MP_E* code and, on failure, has set mp_last_error()
+ * with the OS's own words (through mp__set_error in src/error.h).
+ * Timeouts are seconds: MP_FOREVER (< 0) blocks, 0 only tries.
+ */
+#ifndef MPROC_PLATFORM_H
+#define MPROC_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc.h"
+
+#ifdef _WIN32
+#  define MP__HAVE_FORK 0
+#  define MP__DEFAULT_START_METHOD MP_START_SPAWN
+#else
+#  define MP__HAVE_FORK 1
+#  define MP__DEFAULT_START_METHOD MP_START_FORK
+#endif
+
+#if defined(_MSC_VER)
+#  define MP__THREAD_LOCAL __declspec(thread)
+#else
+#  define MP__THREAD_LOCAL _Thread_local
+#endif
+
+/* A kernel object a child can be handed: a file descriptor on POSIX, a
+ * HANDLE on Windows, carried as an integer so the core can put it in a
+ * bootstrap message. */
+typedef intptr_t mp__handle;
+#define MP__NO_HANDLE ((mp__handle)-1)
+
+/* ------------------------------------------------------------ process-wide */
+/* Once, from mp_main() in the program the user started: e.g. SIGPIPE is
+ * ignored on POSIX so a write to a dead peer returns an error. */
+int mp__platform_parent_init(void);
+int mp__cpu_count(void);
+int64_t mp__getpid(void);
+double mp__now(void);                    /* monotonic seconds */
+void mp__sleep(double seconds);
+/* Is a process with this pid still running (not ended, not a zombie)?
+ * 1 or 0. Used by tests that check no child outlived its parent. */
+int mp__pid_alive(int64_t pid);
+/* Sends the platform's SIGKILL equivalent to any pid (tests). */
+int mp__pid_kill(int64_t pid);
+/* 1 if h names an open descriptor/handle in this process, else 0. Tests use
+ * it to prove a child holds nothing it was not handed. */
+int mp__handle_valid(mp__handle h);
+
+/* ----------------------------------------------------------------- pipes */
+/* A one-way byte pipe. Both ends are close-on-exec / non-inheritable from
+ * birth; only mp__spawn hands them to a child. The read end supports
+ * timeouts. */
+int mp__pipe(mp__handle *read_end, mp__handle *write_end);
+void mp__handle_close(mp__handle h);     /* accepts MP__NO_HANDLE */
+/* Reads 1..cap bytes: MP_OK with *got > 0; MP_ECLOSED at end of stream
+ * (every writer gone); MP_ETIMEDOUT if nothing came within timeout. */
+int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);
+/* Writes all len bytes, blocking; MP_ECLOSED if the reader is gone. */
+int mp__write_all(mp__handle h, const void *buf, size_t len);
+
+/* -------------------------------------------------------------- children */
+enum { MP__SIG_TERM = 15, MP__SIG_KILL = 9 };
+
+typedef struct mp__child mp__child;
+
+typedef struct mp__spawn_options {
+  int method;                  /* MP_START_FORK or MP_START_SPAWN (resolved) */
+  const mp__handle *handles;   /* what the child gets, nothing else */
+  size_t nhandles;
+  /* fork: the child calls this and exits with its return value. */
+  int (*fork_entry)(void *ud);
+  void *fork_ud;
+  /* spawn: the one argument after the program name (the worker token). */
+  const char *spawn_arg;
+} mp__spawn_options;
+
+/* The value handles[i] has inside a child started with method, known before
+ * the spawn so it can be written into the bootstrap message. */
+mp__handle mp__child_handle(int method, const mp__handle *handles, size_t i);
+
+/* Starts a child that dies with this process (parent-liveness pipe and
+ * PR_SET_PDEATHSIG on POSIX; a kill-on-close job object on Windows).
+ * MP_ENOTSUP for fork where there is none. */
+int mp__spawn(mp__child **out, const mp__spawn_options *opts);
+int64_t mp__child_pid(const mp__child *c);
+/* Waits up to timeout for the child to end and reaps it. MP_OK with
+ * *exitcode: >= 0 the exit status, -N ended by signal N (Windows maps
+ * terminate/kill to -15/-9 and crashes to the matching signal).
+ * MP_ETIMEDOUT while it runs. Once ended, it answers the same again. */
+int mp__child_wait(mp__child *c, double timeout, int *exitcode);
+/* MP__SIG_TERM or MP__SIG_KILL; MP_OK if already ended. */
+int mp__child_signal(mp__child *c, int sig);
+/* Kills the child if it still runs, reaps it, frees c. */
+void mp__child_free(mp__child *c);
+
+/* ------------------------------------------------------- inside a worker */
+/* First thing a spawned worker does (after exec / CreateProcess): default
+ * signal handling, no crash dialogs, and dying with the parent. A fork
+ * child gets the same from mp__spawn before fork_entry runs, and there also
+ * closes every descriptor it was not handed. */
+int mp__worker_init_spawned(void);
+/* Flushes stdout and stderr and ends this process at once with code. */
+void mp__worker_exit(int code);
+
+#endif /* MPROC_PLATFORM_H */

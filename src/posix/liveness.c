@@ -1,0 +1,92 @@
+/* Children die with their parent.
+ *
+ * Every child holds the read end of one pipe whose only writer is the
+ * parent; a thread in the child waits for its EOF, which the kernel
+ * delivers however the parent ends (exit, crash, SIGKILL). On Linux the
+ * child also asks for SIGKILL when its parent goes (PR_SET_PDEATHSIG), but
+ * that fires when the *thread* that forked ends, so it is only used when
+ * the main thread forks; the pipe covers every case. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "posix.h"
+
+static pthread_mutex_t liveness_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t liveness_owner;
+static int liveness_rd = -1, liveness_wr = -1;
+
+int mp__posix_liveness_fd(int *read_end) {
+  int rc = MP_OK;
+  pthread_mutex_lock(&liveness_lock);
+  if (liveness_owner != getpid()) {
+    mp__handle r, w;
+    rc = mp__pipe(&r, &w);
+    if (rc == MP_OK) {
+      liveness_rd = (int)r;
+      liveness_wr = (int)w;
+      liveness_owner = getpid();
+    }
+  }
+  *read_end = liveness_rd;
+  pthread_mutex_unlock(&liveness_lock);
+  return rc;
+}
+
+void mp__posix_liveness_forget(void) {
+  /* Another parent thread may have held the lock at fork; this child has
+   * only one thread, so a fresh lock is the right one. */
+  static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  memcpy(&liveness_lock, &fresh, sizeof fresh);
+  liveness_owner = 0;
+  liveness_rd = liveness_wr = -1;
+}
+
+static void *watch_parent(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  char buf[64];
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
+  }
+  /* The parent is gone: go at once, run nothing of the program's. */
+  kill(getpid(), SIGKILL);
+  _exit(137);
+  return NULL;
+}
+
+int mp__posix_watch_parent(int fd) {
+  pthread_attr_t attr;
+  pthread_t t;
+  sigset_t all, old;
+  if (fd < 0 || pthread_attr_init(&attr) != 0) return mp__set_error(MP_ESYS, "pthread_attr_init failed");
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  /* The watcher takes no signals: they belong to the task's thread. */
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int e = pthread_create(&t, &attr, watch_parent, (void *)(intptr_t)fd);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  return e ? mp__posix_error(MP_ESYS, e, "pthread_create (parent watcher)") : MP_OK;
+}
+
+void mp__posix_reset_signals(void) {
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s == SIGPIPE ? SIG_IGN : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(s, &sa, NULL); /* fails harmlessly for signals libc reserves */
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}

@@ -1,0 +1,99 @@
+/* Pipes: non-blocking, close-on-exec from birth. A read tries first and
+ * polls only when nothing is there, so a ready message costs one syscall. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "../deadline.h"
+#include "posix.h"
+
+int mp__posix_prepare_fd(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) return -1;
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl == -1 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) == -1) return -1;
+  return 0;
+}
+
+int mp__pipe(mp__handle *read_end, mp__handle *write_end) {
+  int fds[2];
+  *read_end = *write_end = MP__NO_HANDLE;
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+  /* Atomic: no moment in which another thread's fork+exec inherits them. */
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return mp__posix_error(MP_ESYS, errno, "pipe2");
+#else
+  if (pipe(fds) != 0) return mp__posix_error(MP_ESYS, errno, "pipe");
+  if (mp__posix_prepare_fd(fds[0]) != 0 || mp__posix_prepare_fd(fds[1]) != 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return mp__posix_error(MP_ESYS, e, "fcntl");
+  }
+#endif
+  *read_end = fds[0];
+  *write_end = fds[1];
+  return MP_OK;
+}
+
+void mp__handle_close(mp__handle h) {
+  if (h != MP__NO_HANDLE) close((int)h);
+}
+
+int mp__handle_valid(mp__handle h) { return h >= 0 && fcntl((int)h, F_GETFD) != -1; }
+
+static int wait_fd(int fd, short events, double deadline) {
+  for (;;) {
+    struct pollfd pfd = {fd, events, 0};
+    int n = poll(&pfd, 1, mp__posix_poll_ms(mp__remaining(deadline)));
+    if (n > 0) return MP_OK;
+    if (n == 0) return MP_ETIMEDOUT;
+    if (errno != EINTR) return mp__posix_error(MP_ESYS, errno, "poll");
+  }
+}
+
+int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout) {
+  double deadline = -1.0;
+  int deadline_set = 0;
+  *got = 0;
+  for (;;) {
+    ssize_t n = read((int)h, buf, cap);
+    if (n > 0) {
+      *got = (size_t)n;
+      return MP_OK;
+    }
+    if (n == 0) return mp__set_error(MP_ECLOSED, "end of stream: the writer is gone");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return mp__posix_error(MP_ESYS, errno, "read");
+    if (timeout == 0) return mp__set_error(MP_ETIMEDOUT, "nothing to read yet");
+    if (!deadline_set) {
+      deadline = mp__deadline(timeout);
+      deadline_set = 1;
+    }
+    int rc = wait_fd((int)h, POLLIN, deadline);
+    if (rc == MP_ETIMEDOUT) return mp__set_error(MP_ETIMEDOUT, "timed out waiting to read");
+    if (rc != MP_OK) return rc;
+  }
+}
+
+int mp__write_all(mp__handle h, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write((int)h, p, len);
+    if (n > 0) {
+      p += n;
+      len -= (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      int rc = wait_fd((int)h, POLLOUT, -1.0);
+      if (rc != MP_OK) return rc;
+      continue;
+    }
+    return mp__posix_error(MP_ESYS, n < 0 ? errno : EIO, "write");
+  }
+  return MP_OK;
+}

@@ -1,0 +1,328 @@
+/* Starting and reaping children: fork, and fork + exec of our own
+ * executable for the spawn method.
+ *
+ * Everything a child needs is allocated and computed before fork(); between
+ * fork and exec the child makes only async-signal-safe calls, so a lock
+ * another parent thread held at fork can never block it. (The fork method
+ * then runs the task itself, as Python's fork method does; that is the
+ * caveat DESIGN.md documents for threaded parents.) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#endif
+
+#include "../deadline.h"
+#include "posix.h"
+
+struct mp__child {
+  pid_t pid;
+  int pidfd;      /* Linux: readable when the child ends; -1 elsewhere */
+  int ended;
+  int exitcode;
+};
+
+mp__handle mp__child_handle(int method, const mp__handle *handles, size_t i) {
+  return method == MP_START_SPAWN ? (mp__handle)(MP__POSIX_FIRST_HANDED_FD + (int)i) : handles[i];
+}
+
+int64_t mp__child_pid(const mp__child *c) { return c ? (int64_t)c->pid : 0; }
+
+/* ------------------------------------------------ async-signal-safe bits */
+static void close_from_to(int lo, int hi_inclusive) {
+  if (lo > hi_inclusive) return;
+#if defined(SYS_close_range)
+  if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi_inclusive, 0u) == 0) return;
+#endif
+  for (int fd = lo; fd <= hi_inclusive; fd++) close(fd);
+}
+
+/* keep is sorted ascending; closes every fd >= 3 not in it, up to max_fd. */
+static void close_all_but(const int *keep, size_t n, int max_fd) {
+  int lo = 3;
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i] < lo) continue;
+    close_from_to(lo, keep[i] - 1);
+    lo = keep[i] + 1;
+  }
+  close_from_to(lo, max_fd);
+}
+
+static int spawned_from_main_thread(void) {
+#if defined(__linux__)
+  return (pid_t)syscall(SYS_gettid) == getpid();
+#else
+  return 0;
+#endif
+}
+
+static void child_die_with_parent(int from_main_thread, pid_t parent) {
+#if defined(__linux__)
+  if (from_main_thread) prctl(PR_SET_PDEATHSIG, SIGKILL);
+#else
+  (void)from_main_thread;
+#endif
+  if (getppid() != parent) _exit(137); /* already orphaned: never run */
+}
+
+/* ------------------------------------------------------- the plan */
+typedef struct spawn_plan {
+  const mp__spawn_options *opts;
+  int liveness;
+  int *keep;          /* fork: sorted fds the child keeps */
+  size_t nkeep;
+  int *moved;         /* spawn: scratch for the fds moved out of the way */
+  int max_fd;
+  int from_main_thread;
+  pid_t parent;
+  char *exe;          /* spawn */
+  char *argv[3];
+  int err_rd, err_wr; /* spawn: exec failure report, close-on-exec */
+} spawn_plan;
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+static int max_open_fd(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)(1 << 20))
+    return (int)rl.rlim_cur - 1;
+  return (1 << 20) - 1;
+}
+
+static int exe_path(char **out) {
+#if defined(__linux__)
+  /* The running image itself, even if its file was renamed since. */
+  *out = strdup("/proc/self/exe");
+  return *out ? MP_OK : mp__set_error(MP_ENOMEM, "out of memory");
+#elif defined(__APPLE__)
+  uint32_t size = 0;
+  _NSGetExecutablePath(NULL, &size);
+  *out = malloc(size + 1);
+  if (!*out) return mp__set_error(MP_ENOMEM, "out of memory");
+  if (_NSGetExecutablePath(*out, &size) != 0) {
+    free(*out);
+    *out = NULL;
+    return mp__set_error(MP_ESYS, "_NSGetExecutablePath failed");
+  }
+  return MP_OK;
+#else
+  *out = NULL;
+  return mp__set_error(MP_ENOTSUP, "spawn: no way to find this program's executable on this system");
+#endif
+}
+
+static void plan_release(spawn_plan *p) {
+  free(p->keep);
+  free(p->moved);
+  free(p->exe);
+  if (p->err_rd >= 0) close(p->err_rd);
+  if (p->err_wr >= 0) close(p->err_wr);
+}
+
+static int plan_make(spawn_plan *p, const mp__spawn_options *o) {
+  memset(p, 0, sizeof *p);
+  p->opts = o;
+  p->err_rd = p->err_wr = -1;
+  p->parent = getpid();
+  p->from_main_thread = spawned_from_main_thread();
+  p->max_fd = max_open_fd();
+  int rc = mp__posix_liveness_fd(&p->liveness);
+  if (rc != MP_OK) return rc;
+  p->nkeep = o->nhandles + 1;
+  p->keep = malloc(p->nkeep * sizeof *p->keep);
+  p->moved = malloc(p->nkeep * sizeof *p->moved);
+  if (!p->keep || !p->moved) return mp__set_error(MP_ENOMEM, "spawn: out of memory");
+  p->keep[0] = p->liveness;
+  for (size_t i = 0; i < o->nhandles; i++) p->keep[i + 1] = (int)o->handles[i];
+  if (o->method == MP_START_FORK) {
+    qsort(p->keep, p->nkeep, sizeof *p->keep, cmp_int);
+    return MP_OK;
+  }
+  if ((rc = exe_path(&p->exe)) != MP_OK) return rc;
+  mp__handle er, ew;
+  if ((rc = mp__pipe(&er, &ew)) != MP_OK) return rc;
+  p->err_rd = (int)er;
+  p->err_wr = (int)ew;
+  p->argv[0] = p->exe;
+  p->argv[1] = (char *)o->spawn_arg;
+  p->argv[2] = NULL;
+  return MP_OK;
+}
+
+/* The spawned child between fork and exec: liveness pipe onto fd 3, the
+ * handed handles onto 4, 5, ..., everything else closed. */
+static void exec_child(spawn_plan *p) {
+  int n = (int)p->nkeep;
+  int high = MP__POSIX_LIVENESS_FD + n;
+  for (int i = 0; i < n; i++)
+    if (p->keep[i] >= high) high = p->keep[i] + 1;
+  if (p->err_wr >= high) high = p->err_wr + 1;
+  /* First move everything above every target, so no dup2 overwrites a
+   * source still needed; the error pipe goes lowest and stays cloexec. */
+  int err = fcntl(p->err_wr, F_DUPFD_CLOEXEC, high);
+  for (int i = 0; i < n; i++) p->moved[i] = fcntl(p->keep[i], F_DUPFD, err + 1);
+  for (int i = 0; i < n; i++) {
+    if (err < 0 || p->moved[i] < 0 || dup2(p->moved[i], MP__POSIX_LIVENESS_FD + i) < 0) goto fail;
+  }
+  close_from_to(MP__POSIX_LIVENESS_FD + n, err - 1);
+  close_from_to(err + 1, p->max_fd);
+  execv(p->exe, p->argv);
+fail:;
+  int e = errno;
+  if (write(err, &e, sizeof e) < 0) {
+  }
+  _exit(127);
+}
+
+static void fork_child(spawn_plan *p) {
+  close_all_but(p->keep, p->nkeep, p->max_fd);
+  mp__posix_liveness_forget();
+  if (mp__posix_watch_parent(p->liveness) != MP_OK) _exit(137);
+  mp__worker_exit(p->opts->fork_entry(p->opts->fork_ud));
+}
+
+/* 0 when exec succeeded (the pipe closed), or errno from the child. */
+static int exec_outcome(spawn_plan *p) {
+  close(p->err_wr);
+  p->err_wr = -1;
+  int e = 0;
+  size_t got = 0;
+  int rc = mp__read(p->err_rd, &e, sizeof e, &got, MP_FOREVER);
+  return rc == MP_OK && got == sizeof e ? e : 0;
+}
+
+static int open_pidfd(pid_t pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+int mp__spawn(mp__child **out, const mp__spawn_options *o) {
+  spawn_plan plan;
+  memset(&plan, 0, sizeof plan);
+  plan.err_rd = plan.err_wr = -1;
+  *out = NULL;
+  if (o->method != MP_START_FORK && o->method != MP_START_SPAWN)
+    return mp__set_error(MP_EINVAL, "spawn: unknown start method %d", o->method);
+  mp__child *c = calloc(1, sizeof *c);
+  int rc = c ? plan_make(&plan, o) : mp__set_error(MP_ENOMEM, "spawn: out of memory");
+  if (rc != MP_OK) goto done;
+  /* Output buffered before the fork would otherwise be written twice. */
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    rc = mp__posix_error(MP_ESYS, errno, "fork");
+    goto done;
+  }
+  if (pid == 0) {
+    mp__posix_reset_signals();
+    child_die_with_parent(plan.from_main_thread, plan.parent);
+    if (o->method == MP_START_SPAWN) exec_child(&plan);
+    fork_child(&plan);
+  }
+  c->pid = pid;
+  c->pidfd = open_pidfd(pid);
+  if (o->method == MP_START_SPAWN) {
+    int e = exec_outcome(&plan);
+    if (e) {
+      rc = mp__posix_error(MP_ESYS, e, "execv of this program for the spawn start method");
+      mp__child_free(c);
+      c = NULL;
+      goto done;
+    }
+  }
+  *out = c;
+  c = NULL;
+done:
+  if (rc != MP_OK) free(c);
+  plan_release(&plan);
+  return rc;
+}
+
+/* --------------------------------------------------------- waiting */
+static int decode_status(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return -WTERMSIG(st);
+  return -1;
+}
+
+/* 1 reaped, 0 still running, <0 error. */
+static int try_reap(mp__child *c, int block) {
+  for (;;) {
+    int st = 0;
+    pid_t r = waitpid(c->pid, &st, block ? 0 : WNOHANG);
+    if (r == c->pid) {
+      c->ended = 1;
+      c->exitcode = decode_status(st);
+      return 1;
+    }
+    if (r == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno == ECHILD) {
+      /* Someone else reaped it (SIGCHLD set to SIG_IGN does that). */
+      c->ended = 1;
+      c->exitcode = 0;
+      return mp__set_error(MP_ESYS, "waitpid(%d): no such child; is SIGCHLD ignored?", (int)c->pid);
+    }
+    return mp__posix_error(MP_ESYS, errno, "waitpid");
+  }
+}
+
+int mp__child_wait(mp__child *c, double timeout, int *exitcode) {
+  double deadline = mp__deadline(timeout);
+  double nap = 50e-6;
+  while (!c->ended) {
+    double left = mp__remaining(deadline);
+    int r = try_reap(c, left < 0);
+    if (r < 0) return r;
+    if (r == 1) break;
+    if (left == 0) return mp__set_error(MP_ETIMEDOUT, "pid %d is still running", (int)c->pid);
+    if (c->pidfd >= 0) {
+      struct pollfd p = {c->pidfd, POLLIN, 0};
+      if (poll(&p, 1, mp__posix_poll_ms(left)) < 0 && errno != EINTR)
+        return mp__posix_error(MP_ESYS, errno, "poll(pidfd)");
+    } else {
+      mp__sleep(nap < left ? nap : left);
+      if (nap < 5e-3) nap *= 2;
+    }
+  }
+  *exitcode = c->exitcode;
+  return MP_OK;
+}
+
+int mp__child_signal(mp__child *c, int sig) {
+  if (c->ended) return MP_OK;
+  int s = sig == MP__SIG_KILL ? SIGKILL : SIGTERM;
+  if (kill(c->pid, s) != 0 && errno != ESRCH) return mp__posix_error(MP_ESYS, errno, "kill");
+  return MP_OK;
+}
+
+void mp__child_free(mp__child *c) {
+  if (!c) return;
+  if (!c->ended) {
+    kill(c->pid, SIGKILL);
+    (void)try_reap(c, 1);
+  }
+  if (c->pidfd >= 0) close(c->pidfd);
+  free(c);
+}

@@ -1,0 +1,84 @@
+/* Process-wide facts and clocks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+#include "posix.h"
+
+int mp__platform_parent_init(void) {
+  /* A write to a pipe whose reader died must come back as EPIPE (and so
+   * MP_ECLOSED), not kill the whole program. Only a default disposition is
+   * changed: a program that chose its own keeps it. */
+  struct sigaction old;
+  if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+  }
+  return MP_OK;
+}
+
+int mp__cpu_count(void) {
+#if defined(__linux__)
+  /* The CPUs this process may run on (taskset, cgroup cpusets), not every
+   * CPU of the machine. */
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+int64_t mp__getpid(void) { return (int64_t)getpid(); }
+
+double mp__now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void mp__sleep(double seconds) {
+  if (seconds <= 0) return;
+  struct timespec ts;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+int mp__pid_alive(int64_t pid) {
+  if (pid <= 0) return 0;
+  if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
+#if defined(__linux__)
+  /* A zombie still answers kill(0); in a container whose init does not
+   * reap, an orphan stays one. It has ended all the same. */
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X')) return 0;
+#endif
+  return 1;
+}
+
+int mp__pid_kill(int64_t pid) {
+  if (pid <= 0) return mp__set_error(MP_EINVAL, "mp__pid_kill: bad pid");
+  if (kill((pid_t)pid, SIGKILL) != 0) return mp__posix_error(MP_ESYS, errno, "kill");
+  return MP_OK;
+}

@@ -1,0 +1,152 @@
+/* The main guard. What happens before mp_main() is recorded as it happens
+ * (tasks must be registered there), then checked by the cmocka tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "testutil.h"
+
+static int noop(mp_call *call) {
+  (void)call;
+  return 0;
+}
+
+static int report_worker(mp_call *call) {
+  int w = mp_is_worker();
+  return mp_call_return(call, &w, sizeof w);
+}
+
+/* Codes seen before mp_main, and the message of the object refusal. */
+static struct {
+  int reg_null_name, reg_null_fn, reg_empty, reg_63, reg_64, reg_dup;
+  int pipe_before, process_before;
+  char pipe_message[512];
+} before;
+
+static void record_before_main(void) {
+  char name63[64], name64[65];
+  memset(name63, 'a', 63);
+  name63[63] = '\0';
+  memset(name64, 'b', 64);
+  name64[64] = '\0';
+  before.reg_null_name = mp_register(NULL, noop);
+  before.reg_null_fn = mp_register("nofn", NULL);
+  before.reg_empty = mp_register("", noop);
+  before.reg_63 = mp_register(name63, noop);
+  before.reg_64 = mp_register(name64, noop);
+  before.reg_dup = mp_register("noop", noop);
+  mp_conn *a = NULL, *b = NULL;
+  mp_process *p = NULL;
+  before.pipe_before = mp_pipe(&a, &b, 1);
+  snprintf(before.pipe_message, sizeof before.pipe_message, "%s", mp_last_error());
+  before.process_before = mp_process_start(&p, "noop", NULL, 0, NULL);
+}
+
+static void registration_checks_its_input(void **state) {
+  (void)state;
+  assert_int_equal(before.reg_null_name, MP_EINVAL);
+  assert_int_equal(before.reg_null_fn, MP_EINVAL);
+  assert_int_equal(before.reg_empty, MP_EINVAL);
+  assert_int_equal(before.reg_63, MP_OK);
+  assert_int_equal(before.reg_64, MP_EINVAL);
+  assert_int_equal(before.reg_dup, MP_EINVAL); /* "noop" was registered first */
+}
+
+static void objects_before_main_fail_with_the_fix(void **state) {
+  (void)state;
+  assert_int_equal(before.pipe_before, MP_EBOOTSTRAP);
+  assert_int_equal(before.process_before, MP_EBOOTSTRAP);
+  assert_non_null(strstr(before.pipe_message, "call mp_main(argc, argv) at the top of main()"));
+}
+
+static void register_after_main_is_refused(void **state) {
+  (void)state;
+  TU_CHECK(mp_register("late", noop), MP_EBOOTSTRAP);
+  assert_non_null(strstr(mp_last_error(), "before mp_main"));
+}
+
+static void main_twice_is_refused(void **state) {
+  (void)state;
+  char *argv[] = {"x", NULL};
+  TU_CHECK(mp_main(1, argv), MP_EBOOTSTRAP);
+}
+
+static void a_63_byte_task_runs(void **state) {
+  (void)state;
+  char name63[64];
+  memset(name63, 'a', 63);
+  name63[63] = '\0';
+  int code = -1;
+  mp_result r = tu_run(name63, NULL, 0, &code);
+  assert_int_equal(r.status, MP_OK);
+  assert_int_equal(code, 0);
+  mp_result_clear(&r);
+}
+
+static void workers_know_they_are_workers(void **state) {
+  (void)state;
+  assert_int_equal(mp_is_worker(), 0);
+  mp_result r = tu_run("report_worker", NULL, 0, NULL);
+  assert_int_equal(r.status, MP_OK);
+  assert_int_equal(r.len, sizeof(int));
+  assert_int_equal(*(int *)r.data, 1);
+  mp_result_clear(&r);
+}
+
+static void start_methods_resolve(void **state) {
+  (void)state;
+  mp_process *p = NULL;
+  mp_process_options o = {0};
+  o.start_method = 99;
+  TU_CHECK(mp_process_start(&p, "noop", NULL, 0, &o), MP_EINVAL);
+  o.start_method = MP_START_SPAWN;
+  TU_CHECK(mp_process_start(&p, "noop", NULL, 0, &o), MP_OK);
+  TU_CHECK(mp_process_join(p, 30), MP_OK);
+  mp_process_free(p);
+  o.start_method = MP_START_FORK;
+  int rc = mp_process_start(&p, "noop", NULL, 0, &o);
+#if !MP__HAVE_FORK
+  assert_int_equal(rc, MP_ENOTSUP);
+  assert_non_null(strstr(mp_last_error(), "POSIX"));
+#else
+  assert_int_equal(rc, MP_OK);
+  TU_CHECK(mp_process_join(p, 30), MP_OK);
+  mp_process_free(p);
+#endif
+}
+
+int main(int argc, char **argv) {
+  MP_REGISTER(noop);
+  MP_REGISTER(report_worker);
+  /* A spawned child must reach mp_main without running the checks. */
+  int is_child = argc > 1 && strncmp(argv[1], "--mproc-worker=", 15) == 0;
+  if (!is_child) record_before_main();
+  else {
+    char name63[64];
+    memset(name63, 'a', 63);
+    name63[63] = '\0';
+    mp_register(name63, noop);
+  }
+  if (argc > 1 && strcmp(argv[1], "--expect-bad-env") == 0) {
+    int rc = mp_main(argc, argv);
+    if (rc != MP_EINVAL || !strstr(mp_last_error(), "MPROC_START_METHOD")) {
+      fprintf(stderr, "expected MP_EINVAL naming MPROC_START_METHOD, got %s: %s\n", mp_err_name(rc),
+              mp_last_error());
+      return 1;
+    }
+    printf("bad MPROC_START_METHOD refused: %s\n", mp_last_error());
+    return 0;
+  }
+  tu_main(argc, argv);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(registration_checks_its_input),
+      cmocka_unit_test(objects_before_main_fail_with_the_fix),
+      cmocka_unit_test(register_after_main_is_refused),
+      cmocka_unit_test(main_twice_is_refused),
+      cmocka_unit_test(a_63_byte_task_runs),
+      cmocka_unit_test(workers_know_they_are_workers),
+      cmocka_unit_test(start_methods_resolve),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

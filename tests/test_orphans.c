@@ -1,0 +1,87 @@
+/* Children never outlive their parent: kill -9 a process that has live
+ * children, and they are gone within 2 s (liveness pipe + PDEATHSIG on
+ * POSIX, the kill-on-close job object on Windows). */
+#include <string.h>
+
+#include "platform.h"
+#include "testutil.h"
+
+static int sleep_forever(mp_call *call) {
+  (void)call;
+  mp__sleep(120); /* far past any test: only a kill ends it in time */
+  return 0;
+}
+
+/* Starts two sleeping children, reports their pids on connection 0, then
+ * sleeps until it is killed. */
+static int middle(mp_call *call) {
+  mp_conn *c = mp_call_conn(call, 0);
+  int64_t pids[2];
+  mp_process *kids[2];
+  for (int i = 0; i < 2; i++) {
+    if (mp_process_start(&kids[i], "sleep_forever", NULL, 0, NULL) != MP_OK)
+      return mp_call_fail(call, "start: %s", mp_last_error());
+    pids[i] = mp_process_pid(kids[i]);
+  }
+  if (mp_conn_send(c, pids, sizeof pids) != MP_OK) return 1;
+  mp__sleep(120);
+  return 0;
+}
+
+static void children_die_with_a_killed_parent(void **state) {
+  (void)state;
+  mp_conn *a, *b;
+  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
+  mp_object *objs[1] = {mp_conn_obj(b)};
+  mp_process_options o = {0};
+  o.objects = objs;
+  o.nobjects = 1;
+  mp_process *p = NULL;
+  TU_CHECK(mp_process_start(&p, "middle", NULL, 0, &o), MP_OK);
+  b = mp_conn_free(b);
+  int64_t pids[2] = {0, 0};
+  size_t len = 0;
+  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 30), MP_OK);
+  assert_int_equal(len, sizeof pids);
+  assert_true(mp__pid_alive(pids[0]) && mp__pid_alive(pids[1]));
+  TU_CHECK(mp_process_kill(p), MP_OK);
+  TU_CHECK(mp_process_join(p, 10), MP_OK);
+  int code;
+  TU_CHECK(mp_process_exitcode(p, &code), MP_OK);
+  assert_int_equal(code, -9);
+  assert_true(tu_wait_gone(pids[0], 2.0));
+  assert_true(tu_wait_gone(pids[1], 2.0));
+  mp_process_free(p);
+  mp_conn_free(a);
+}
+
+/* A child that a task started ends with it even when the task ended
+ * normally without freeing it. */
+static int leave_child_behind(mp_call *call) {
+  mp_process *kid;
+  if (mp_process_start(&kid, "sleep_forever", NULL, 0, NULL) != MP_OK) return 1;
+  int64_t pid = mp_process_pid(kid);
+  return mp_call_return(call, &pid, sizeof pid);
+}
+
+static void children_die_when_their_parent_exits(void **state) {
+  (void)state;
+  mp_result r = tu_run("leave_child_behind", NULL, 0, NULL);
+  assert_int_equal(r.status, MP_OK);
+  int64_t pid;
+  memcpy(&pid, r.data, sizeof pid);
+  assert_true(tu_wait_gone(pid, 2.0));
+  mp_result_clear(&r);
+}
+
+int main(int argc, char **argv) {
+  MP_REGISTER(sleep_forever);
+  MP_REGISTER(middle);
+  MP_REGISTER(leave_child_behind);
+  tu_main(argc, argv);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(children_die_with_a_killed_parent),
+      cmocka_unit_test(children_die_when_their_parent_exits),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

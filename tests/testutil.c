@@ -1,0 +1,47 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+
+void tu_main(int argc, char **argv) {
+  if (mp_main(argc, argv) != MP_OK) {
+    fprintf(stderr, "mp_main: %s\n", mp_last_error());
+    exit(2);
+  }
+}
+
+void tu_check(int rc, int want, const char *expr, const char *file, int line) {
+  if (rc == want) return;
+  print_error("%s:%d: %s gave %s (%d), expected %s: %s\n", file, line, expr, mp_err_name(rc), rc,
+              mp_err_name(want), mp_last_error());
+  fail();
+}
+
+int tu_wait_gone(int64_t pid, double seconds) {
+  double end = mp__now() + seconds;
+  while (mp__pid_alive(pid)) {
+    if (mp__now() > end) return 0;
+    mp__sleep(0.01);
+  }
+  return 1;
+}
+
+mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode) {
+  mp_process *p = NULL;
+  mp_result r;
+  memset(&r, 0, sizeof r);
+  TU_CHECK(mp_process_start(&p, task, arg, len, NULL), MP_OK);
+  TU_CHECK(mp_process_join(p, 60), MP_OK);
+  TU_CHECK(mp_process_result(p, &r), MP_OK);
+  if (exitcode) TU_CHECK(mp_process_exitcode(p, exitcode), MP_OK);
+  mp_process_free(p);
+  return r;
+}
+
+const char *tu_method(void) {
+  const char *m = getenv("MPROC_START_METHOD");
+  return m && *m ? m : "default";
+}

@@ -1,0 +1,27 @@
+/* Shared by every suite: cmocka's includes in the order it needs them, and
+ * small helpers. Each suite's main() registers its tasks and calls
+ * mp_main() first, because spawned children re-enter it. */
+#ifndef MPROC_TESTUTIL_H
+#define MPROC_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mproc.h"
+
+/* mp_main, or exit with its message: a suite cannot run without it. */
+void tu_main(int argc, char **argv);
+/* Asserts rc == want, printing mp_last_error() when it is not. */
+#define TU_CHECK(call, want) tu_check((call), (want), #call, __FILE__, __LINE__)
+void tu_check(int rc, int want, const char *expr, const char *file, int line);
+/* Waits up to seconds for pid to be gone; 1 if it is. */
+int tu_wait_gone(int64_t pid, double seconds);
+/* Starts task with arg and joins it; returns its result (caller clears). */
+mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode);
+/* The start method this run uses (MPROC_START_METHOD), as a name. */
+const char *tu_method(void);
+
+#endif
