@@ -25,8 +25,15 @@ uint64_t mp__load_u64(const uint8_t *p) {
 
 void mp__buf_init(mp__buf *b) { memset(b, 0, sizeof *b); }
 
+void mp__buf_init_on(mp__buf *b, void *storage, size_t cap) {
+  mp__buf_init(b);
+  b->data = storage;
+  b->cap = cap;
+  b->borrowed = 1;
+}
+
 void mp__buf_release(mp__buf *b) {
-  free(b->data);
+  if (!b->borrowed) free(b->data);
   mp__buf_init(b);
 }
 
@@ -39,8 +46,10 @@ static int buf_reserve(mp__buf *b, size_t n) {
     if (cap > SIZE_MAX / 2) { cap = b->len + n; break; }
     cap *= 2;
   }
-  uint8_t *p = realloc(b->data, cap);
+  uint8_t *p = b->borrowed ? malloc(cap) : realloc(b->data, cap);
   if (!p) goto fail;
+  if (b->borrowed && b->len) memcpy(p, b->data, b->len);
+  b->borrowed = 0;
   b->data = p;
   b->cap = cap;
   return 0;

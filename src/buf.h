@@ -10,9 +10,13 @@ typedef struct mp__buf {
   uint8_t *data;
   size_t len, cap;
   int failed;   /* an allocation failed: every later put is ignored */
+  int borrowed; /* data is the caller's storage (not freed; moved on growth) */
 } mp__buf;
 
 void mp__buf_init(mp__buf *b);
+/* Starts in the caller's storage (e.g. on the stack), so a small message
+ * costs no allocation; it moves to the heap only if it outgrows it. */
+void mp__buf_init_on(mp__buf *b, void *storage, size_t cap);
 void mp__buf_release(mp__buf *b);
 void mp__buf_put(mp__buf *b, const void *p, size_t n);
 void mp__buf_put_u32(mp__buf *b, uint32_t v);

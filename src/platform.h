@@ -63,6 +63,13 @@ void mp__handle_close(mp__handle h);     /* accepts MP__NO_HANDLE */
 int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);
 /* Writes all len bytes, blocking; MP_ECLOSED if the reader is gone. */
 int mp__write_all(mp__handle h, const void *buf, size_t len);
+/* The same for several parts written in order, gathered into as few
+ * system calls as the OS allows (a frame header and its payload). */
+typedef struct mp__iovec {
+  const void *base;
+  size_t len;
+} mp__iovec;
+int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n);
 
 /* -------------------------------------------------------------- children */
 enum { MP__SIG_TERM = 15, MP__SIG_KILL = 9 };

@@ -28,7 +28,8 @@ struct mp_process {
 /* What the fork child runs: the same decode-and-run path a spawned child
  * takes, from the bootstrap bytes the parent prepared before fork. */
 typedef struct fork_boot {
-  const mp__buf *meta;
+  const uint8_t *meta;
+  size_t meta_len;
   const void *arg;
   size_t arg_len;
 } fork_boot;
@@ -37,7 +38,7 @@ static int fork_entry(void *ud) {
   const fork_boot *fb = ud;
   mp__boot boot;
   mp__enter_worker();
-  if (mp__boot_decode(fb->meta->data, fb->meta->len, fb->arg, fb->arg_len, &boot) != MP_OK)
+  if (mp__boot_decode(fb->meta, fb->meta_len, fb->arg, fb->arg_len, &boot) != MP_OK)
     return MP__EXIT_BAD_BOOT;
   int code = mp__worker_run(&boot);
   mp__boot_release(&boot);
@@ -141,8 +142,7 @@ static int launch(mp_process *p, int method, const char *task, const void *arg, 
 
   char token[MP__TOKEN_MAX];
   mp__token_format(mp__child_handle(method, h->handles, boot_index), token);
-  mp__buf fork_meta = {meta.data + 4, meta.len - 4, meta.len - 4, 0};
-  fork_boot fb = {&fork_meta, arg, len};
+  fork_boot fb = {meta.data + 4, meta.len - 4, arg, len};
   mp__spawn_options so = {method, h->handles, h->n, fork_entry, &fb, token};
   rc = mp__spawn(&p->child, &so);
   if (rc != MP_OK) goto done;

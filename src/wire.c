@@ -8,7 +8,7 @@
 #include "error.h"
 
 enum { READ_HEADER = 0, READ_BODY = 1 };
-enum { AHEAD_SIZE = 4096, ONE_WRITE_MAX = 8192, BODY_FIRST_CHUNK = 64 * 1024 };
+enum { AHEAD_SIZE = MP__READ_AHEAD, BODY_FIRST_CHUNK = 64 * 1024 };
 
 void mp__frame_header_encode(const mp__frame_header *h, uint8_t out[MP__FRAME_HEADER_SIZE]) {
   mp__store_u32(out, MP__FRAME_MAGIC);
@@ -43,19 +43,10 @@ int mp__frame_header_decode(const uint8_t in[MP__FRAME_HEADER_SIZE], size_t max_
 int mp__frame_write(mp__handle h, int type, uint64_t id, const void *part1, size_t len1,
                     const void *part2, size_t len2) {
   mp__frame_header fh = {(uint8_t)type, 0, id, (uint64_t)len1 + len2};
-  uint8_t one[ONE_WRITE_MAX];
-  mp__frame_header_encode(&fh, one);
-  size_t total = MP__FRAME_HEADER_SIZE + len1 + len2;
-  if (total <= sizeof one) {
-    /* One write: the peer wakes once and the frame cannot interleave. */
-    if (len1) memcpy(one + MP__FRAME_HEADER_SIZE, part1, len1);
-    if (len2) memcpy(one + MP__FRAME_HEADER_SIZE + len1, part2, len2);
-    return mp__write_all(h, one, total);
-  }
-  int r = mp__write_all(h, one, MP__FRAME_HEADER_SIZE);
-  if (r == MP_OK && len1) r = mp__write_all(h, part1, len1);
-  if (r == MP_OK && len2) r = mp__write_all(h, part2, len2);
-  return r;
+  uint8_t head[MP__FRAME_HEADER_SIZE];
+  mp__frame_header_encode(&fh, head);
+  mp__iovec parts[3] = {{head, sizeof head}, {part1, len1}, {part2, len2}};
+  return mp__write_parts(h, parts, 3);
 }
 
 void mp__frame_reader_init(mp__frame_reader *r, mp__handle h, size_t max_len) {
@@ -72,8 +63,6 @@ static void drop_body(mp__frame_reader *r) {
 
 void mp__frame_reader_release(mp__frame_reader *r) {
   drop_body(r);
-  free(r->ahead);
-  r->ahead = NULL;
   r->ahead_off = r->ahead_len = 0;
 }
 
@@ -86,8 +75,6 @@ static int broken(mp__frame_reader *r, int code) {
  * reads straight into dst, a small one refills the read-ahead. */
 static int source_read(mp__frame_reader *r, uint8_t *dst, size_t cap, size_t *got, double deadline) {
   if (r->ahead_off == r->ahead_len && cap < AHEAD_SIZE) {
-    if (!r->ahead && !(r->ahead = malloc(AHEAD_SIZE)))
-      return mp__set_error(MP_ENOMEM, "frame reader: out of memory");
     r->ahead_off = r->ahead_len = 0;
     int rc = mp__read(r->h, r->ahead, AHEAD_SIZE, &r->ahead_len, mp__remaining(deadline));
     if (rc != MP_OK) return rc;
@@ -207,8 +194,6 @@ int mp__frame_reader_pending(const mp__frame_reader *r) {
 int mp__frame_reader_fill(mp__frame_reader *r, double timeout) {
   if (r->error) return r->error;
   if (mp__frame_reader_pending(r)) return MP_OK;
-  if (!r->ahead && !(r->ahead = malloc(AHEAD_SIZE)))
-    return mp__set_error(MP_ENOMEM, "frame reader: out of memory");
   r->ahead_off = r->ahead_len = 0;
   return mp__read(r->h, r->ahead, AHEAD_SIZE, &r->ahead_len, timeout);
 }

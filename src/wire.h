@@ -14,6 +14,7 @@
 #define MP__FRAME_MAGIC 0x4352504Du /* "MPRC" in little-endian bytes */
 #define MP__WIRE_VERSION 1
 #define MP__FRAME_HEADER_SIZE 24
+#define MP__READ_AHEAD 512
 
 enum mp__frame_type {
   MP__FRAME_BOOT = 1,    /* parent -> spawned child: what to run */
@@ -52,8 +53,10 @@ typedef struct mp__frame_reader {
   size_t head_got;
   uint8_t *body;                   /* internal body buffer, grows as bytes arrive */
   size_t body_cap, body_got;
-  uint8_t *ahead;                  /* read-ahead: small frames cost one read */
   size_t ahead_off, ahead_len;
+  /* Read-ahead, inline so a reader allocates nothing for small frames:
+   * a header and a small payload arrive in one read. */
+  uint8_t ahead[MP__READ_AHEAD];
 } mp__frame_reader;
 
 void mp__frame_reader_init(mp__frame_reader *r, mp__handle h, size_t max_len);

@@ -9,8 +9,9 @@
 
 static int send_result(mp__handle h, int status, int code, const char *message, const void *data,
                        size_t len) {
+  uint8_t small[256]; /* no heap page touched for a plain result */
   mp__buf meta;
-  mp__buf_init(&meta);
+  mp__buf_init_on(&meta, small, sizeof small);
   mp__result_encode(&meta, status, code, message);
   int rc = meta.failed ? MP_ENOMEM
                        : mp__frame_write(h, MP__FRAME_RESULT, 0, meta.data, meta.len, data, len);

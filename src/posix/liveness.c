@@ -5,7 +5,8 @@
  * delivers however the parent ends (exit, crash, SIGKILL). On Linux the
  * child also asks for SIGKILL when its parent goes (PR_SET_PDEATHSIG), but
  * that fires when the *thread* that forked ends, so it is only used when
- * the main thread forks; the pipe covers every case. */
+ * the main thread forks, and then it is enough on its own; the pipe and its
+ * watcher thread cover every other case. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -13,6 +14,9 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include "posix.h"
 
@@ -61,7 +65,19 @@ static void *watch_parent(void *arg) {
   return NULL;
 }
 
+/* PR_SET_PDEATHSIG already covers a child forked by the main thread on
+ * Linux; a watcher thread would only add start-up cost there. */
+static int parent_death_signal_set(void) {
+#if defined(__linux__)
+  int sig = 0;
+  return prctl(PR_GET_PDEATHSIG, &sig) == 0 && sig == SIGKILL;
+#else
+  return 0;
+#endif
+}
+
 int mp__posix_watch_parent(int fd) {
+  if (parent_death_signal_set()) return MP_OK;
   pthread_attr_t attr;
   pthread_t t;
   sigset_t all, old;
@@ -78,13 +94,17 @@ int mp__posix_watch_parent(int fd) {
 }
 
 void mp__posix_reset_signals(void) {
-  for (int s = 1; s < NSIG; s++) {
+  /* The classic signals 1..31 are the ones programs catch (and cmocka and
+   * sanitizers do: their SIGSEGV handlers must not run in a worker, whose
+   * crash has to read as -11). Real-time signals are left as they are:
+   * resetting them costs a syscall each on every start. */
+  for (int s = 1; s < 32 && s < NSIG; s++) {
     if (s == SIGKILL || s == SIGSTOP) continue;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s == SIGPIPE ? SIG_IGN : SIG_DFL;
     sigemptyset(&sa.sa_mask);
-    sigaction(s, &sa, NULL); /* fails harmlessly for signals libc reserves */
+    sigaction(s, &sa, NULL);
   }
   sigset_t none;
   sigemptyset(&none);

@@ -3,7 +3,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../deadline.h"
@@ -94,6 +96,42 @@ int mp__write_all(mp__handle h, const void *buf, size_t len) {
       continue;
     }
     return mp__posix_error(MP_ESYS, n < 0 ? errno : EIO, "write");
+  }
+  return MP_OK;
+}
+
+int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n) {
+  /* One writev for a small frame: the reader wakes once, and a frame of at
+   * most PIPE_BUF bytes cannot interleave with another writer's. */
+  struct iovec iov[8];
+  size_t count = 0, total = 0;
+  if (n > 8) return mp__set_error(MP_EINVAL, "mp__write_parts: at most 8 parts");
+  for (size_t i = 0; i < n; i++) {
+    if (!parts[i].len) continue;
+    iov[count].iov_base = (void *)parts[i].base;
+    iov[count].iov_len = parts[i].len;
+    total += parts[i].len;
+    count++;
+  }
+  if (count == 0) return MP_OK;
+  ssize_t done;
+  do {
+    done = writev((int)h, iov, (int)count);
+  } while (done < 0 && errno == EINTR);
+  if (done < 0 && errno == EPIPE) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
+  if (done < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return mp__posix_error(MP_ESYS, errno, "writev");
+  if (done < 0) done = 0;
+  if ((size_t)done == total) return MP_OK;
+  /* The pipe filled up: finish part by part, waiting for room. */
+  size_t skip = (size_t)done;
+  for (size_t i = 0; i < count; i++) {
+    if (skip >= iov[i].iov_len) {
+      skip -= iov[i].iov_len;
+      continue;
+    }
+    int rc = mp__write_all(h, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+    if (rc != MP_OK) return rc;
+    skip = 0;
   }
   return MP_OK;
 }
