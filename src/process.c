@@ -66,10 +66,27 @@ static int check_start_args(mp_process **out, const char *task, const void *arg,
 /* Lists every handle the child needs: the result pipe, the boot pipe
  * (spawn only), then each object's handles; boot gets their child values. */
 typedef struct handoff {
-  mp__handle handles[2 + MP__MAX_OBJECTS * MP__OBJECT_MAX_HANDLES];
+  mp__handle *handles;   /* room for 2 + MP__OBJECT_MAX_HANDLES per object */
   size_t n;
   mp__buf blobs;
+  mp__handle few[2 + 2 * MP__OBJECT_MAX_HANDLES]; /* the common case, no malloc */
+  uint8_t few_blobs[64];
 } handoff;
+
+/* Everything the parent writes between two forks is a copy-on-write fault
+ * after the second one, so a start keeps its scratch small and on the stack. */
+static int handoff_init(handoff *h, size_t nobjects) {
+  size_t need = 2 + nobjects * MP__OBJECT_MAX_HANDLES;
+  h->n = 0;
+  h->handles = need <= sizeof h->few / sizeof h->few[0] ? h->few : malloc(need * sizeof *h->handles);
+  mp__buf_init_on(&h->blobs, h->few_blobs, sizeof h->few_blobs);
+  return h->handles ? MP_OK : mp__set_error(MP_ENOMEM, "mp_process_start: out of memory");
+}
+
+static void handoff_release(handoff *h) {
+  if (h->handles != h->few) free(h->handles);
+  mp__buf_release(&h->blobs);
+}
 
 static int plan_handoff(handoff *h, mp__boot *boot, int method, mp__handle result_wr, mp__handle boot_rd,
                         const mp_process_options *opts, size_t *boot_index) {
@@ -116,17 +133,17 @@ nomem:
 static int launch(mp_process *p, int method, const char *task, const void *arg, size_t len,
                   const mp_process_options *opts) {
   mp__handle result_wr = MP__NO_HANDLE, boot_rd = MP__NO_HANDLE, boot_wr = MP__NO_HANDLE;
-  handoff *h = calloc(1, sizeof *h);
+  handoff h;
   mp__boot boot;
   mp__buf meta;
+  uint8_t meta_room[256];
   size_t boot_index = 0;
   memset(&boot, 0, sizeof boot);
-  mp__buf_init(&meta);
-  int rc = h ? MP_OK : mp__set_error(MP_ENOMEM, "mp_process_start: out of memory");
-  if (rc == MP_OK) mp__buf_init(&h->blobs);
+  mp__buf_init_on(&meta, meta_room, sizeof meta_room);
+  int rc = handoff_init(&h, opts ? opts->nobjects : 0);
   if (rc == MP_OK) rc = mp__pipe(&p->result_rd, &result_wr);
   if (rc == MP_OK && method == MP_START_SPAWN) rc = mp__pipe(&boot_rd, &boot_wr);
-  if (rc == MP_OK) rc = plan_handoff(h, &boot, method, result_wr, boot_rd, opts, &boot_index);
+  if (rc == MP_OK) rc = plan_handoff(&h, &boot, method, result_wr, boot_rd, opts, &boot_index);
   if (rc != MP_OK) goto done;
   boot.role = MP__ROLE_PROCESS;
   boot.worker_id = 0;
@@ -141,9 +158,9 @@ static int launch(mp_process *p, int method, const char *task, const void *arg, 
   mp__store_u32(meta.data, (uint32_t)(meta.len - 4));
 
   char token[MP__TOKEN_MAX];
-  mp__token_format(mp__child_handle(method, h->handles, boot_index), token);
+  mp__token_format(mp__child_handle(method, h.handles, boot_index), token);
   fork_boot fb = {meta.data + 4, meta.len - 4, arg, len};
-  mp__spawn_options so = {method, h->handles, h->n, fork_entry, &fb, token};
+  mp__spawn_options so = {method, h.handles, h.n, fork_entry, &fb, token};
   rc = mp__spawn(&p->child, &so);
   if (rc != MP_OK) goto done;
   p->pid = mp__child_pid(p->child);
@@ -159,8 +176,7 @@ done:
   mp__handle_close(boot_rd);
   mp__handle_close(boot_wr);
   mp__buf_release(&meta);
-  if (h) mp__buf_release(&h->blobs);
-  free(h);
+  handoff_release(&h);
   free(boot.objects);
   return rc;
 }
