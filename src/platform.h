@@ -51,6 +51,14 @@ int mp__pid_kill(int64_t pid);
 /* 1 if h names an open descriptor/handle in this process, else 0. Tests use
  * it to prove a child holds nothing it was not handed. */
 int mp__handle_valid(mp__handle h);
+/* How many descriptors/handles this process has open (tests check that a
+ * test leaves as many as it found); -1 if the platform cannot tell. */
+int mp__open_handle_count(void);
+/* Children of this process that nobody owns any more: ended ones that were
+ * never reaped (zombies; reaped now) plus 1 if any is still running. A test
+ * that frees everything it started must see 0. Windows (no zombies; job
+ * objects end children): 0. */
+int mp__stray_children(void);
 
 /* ----------------------------------------------------------------- pipes */
 /* A one-way byte pipe. Both ends are close-on-exec / non-inheritable from

@@ -140,13 +140,13 @@ int main(int argc, char **argv) {
   }
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(registration_checks_its_input),
-      cmocka_unit_test(objects_before_main_fail_with_the_fix),
-      cmocka_unit_test(register_after_main_is_refused),
-      cmocka_unit_test(main_twice_is_refused),
-      cmocka_unit_test(a_63_byte_task_runs),
-      cmocka_unit_test(workers_know_they_are_workers),
-      cmocka_unit_test(start_methods_resolve),
+      TU_TEST(registration_checks_its_input),
+      TU_TEST(objects_before_main_fail_with_the_fix),
+      TU_TEST(register_after_main_is_refused),
+      TU_TEST(main_twice_is_refused),
+      TU_TEST(a_63_byte_task_runs),
+      TU_TEST(workers_know_they_are_workers),
+      TU_TEST(start_methods_resolve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

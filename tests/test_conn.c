@@ -190,12 +190,12 @@ int main(int argc, char **argv) {
   MP_REGISTER(sleep_then_exit);
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(duplex_echo_of_every_size),
-      cmocka_unit_test(one_way_pipes_have_a_direction),
-      cmocka_unit_test(poll_and_timeouts),
-      cmocka_unit_test(recv_into_keeps_a_message_too_big_for_the_buffer),
-      cmocka_unit_test(a_dead_peer_reads_closed),
-      cmocka_unit_test(bad_arguments),
+      TU_TEST(duplex_echo_of_every_size),
+      TU_TEST(one_way_pipes_have_a_direction),
+      TU_TEST(poll_and_timeouts),
+      TU_TEST(recv_into_keeps_a_message_too_big_for_the_buffer),
+      TU_TEST(a_dead_peer_reads_closed),
+      TU_TEST(bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

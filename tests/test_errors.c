@@ -51,10 +51,10 @@ static void version_is_reported(void **state) {
 int main(int argc, char **argv) {
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(every_code_has_a_distinct_name_and_message),
-      cmocka_unit_test(unknown_codes_are_named_safely),
-      cmocka_unit_test(last_error_carries_detail),
-      cmocka_unit_test(version_is_reported),
+      TU_TEST(every_code_has_a_distinct_name_and_message),
+      TU_TEST(unknown_codes_are_named_safely),
+      TU_TEST(last_error_carries_detail),
+      TU_TEST(version_is_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,8 +80,8 @@ int main(int argc, char **argv) {
   MP_REGISTER(leave_child_behind);
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(children_die_with_a_killed_parent),
-      cmocka_unit_test(children_die_when_their_parent_exits),
+      TU_TEST(children_die_with_a_killed_parent),
+      TU_TEST(children_die_when_their_parent_exits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,18 +320,18 @@ int main(int argc, char **argv) {
   MP_REGISTER(torn_result);
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(square_comes_back),
-      cmocka_unit_test(a_failing_task_reports_code_and_message),
-      cmocka_unit_test(crashes_read_as_signals),
-      cmocka_unit_test(exit_without_result_is_a_crash),
-      cmocka_unit_test(unknown_task_is_refused_at_start),
-      cmocka_unit_test(bad_arguments_are_refused),
-      cmocka_unit_test(join_times_out_then_terminate_and_kill),
-      cmocka_unit_test(free_kills_and_reaps_a_live_child),
-      cmocka_unit_test(sizes_from_zero_to_large),
-      cmocka_unit_test(unshared_handles_stay_behind),
-      cmocka_unit_test(malformed_and_torn_results_are_reported),
-      cmocka_unit_test(many_processes_at_once),
+      TU_TEST(square_comes_back),
+      TU_TEST(a_failing_task_reports_code_and_message),
+      TU_TEST(crashes_read_as_signals),
+      TU_TEST(exit_without_result_is_a_crash),
+      TU_TEST(unknown_task_is_refused_at_start),
+      TU_TEST(bad_arguments_are_refused),
+      TU_TEST(join_times_out_then_terminate_and_kill),
+      TU_TEST(free_kills_and_reaps_a_live_child),
+      TU_TEST(sizes_from_zero_to_large),
+      TU_TEST(unshared_handles_stay_behind),
+      TU_TEST(malformed_and_torn_results_are_reported),
+      TU_TEST(many_processes_at_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,15 +251,15 @@ static void result_messages_reject_damage(void **state) {
 int main(int argc, char **argv) {
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(header_round_trip),
-      cmocka_unit_test(bad_headers_are_refused),
-      cmocka_unit_test(frames_survive_a_pipe),
-      cmocka_unit_test(partial_frames_resume_after_a_timeout),
-      cmocka_unit_test(a_lying_header_allocates_nothing),
-      cmocka_unit_test(garbage_is_a_protocol_error),
-      cmocka_unit_test(tokens_parse_strictly),
-      cmocka_unit_test(boot_messages_round_trip_and_reject_damage),
-      cmocka_unit_test(result_messages_reject_damage),
+      TU_TEST(header_round_trip),
+      TU_TEST(bad_headers_are_refused),
+      TU_TEST(frames_survive_a_pipe),
+      TU_TEST(partial_frames_resume_after_a_timeout),
+      TU_TEST(a_lying_header_allocates_nothing),
+      TU_TEST(garbage_is_a_protocol_error),
+      TU_TEST(tokens_parse_strictly),
+      TU_TEST(boot_messages_round_trip_and_reject_damage),
+      TU_TEST(result_messages_reject_damage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

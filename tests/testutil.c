@@ -45,3 +45,27 @@ const char *tu_method(void) {
   const char *m = getenv("MPROC_START_METHOD");
   return m && *m ? m : "default";
 }
+
+static int handles_before;
+
+int tu_setup(void **state) {
+  (void)state;
+  handles_before = mp__open_handle_count();
+  return 0;
+}
+
+int tu_teardown(void **state) {
+  (void)state;
+  int strays = mp__stray_children();
+  int after = mp__open_handle_count();
+  int ok = 1;
+  if (strays) {
+    print_error("the test left %d child process(es) behind\n", strays);
+    ok = 0;
+  }
+  if (after != handles_before) {
+    print_error("the test leaked handles: %d open before, %d after\n", handles_before, after);
+    ok = 0;
+  }
+  return ok ? 0 : -1;
+}

@@ -21,6 +21,11 @@ void tu_check(int rc, int want, const char *expr, const char *file, int line);
 int tu_wait_gone(int64_t pid, double seconds);
 /* Starts task with arg and joins it; returns its result (caller clears). */
 mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode);
+/* Per-test setup/teardown: the test must leave as many open handles as it
+ * found and no child behind (running or zombie). Use TU_TEST(f). */
+int tu_setup(void **state);
+int tu_teardown(void **state);
+#define TU_TEST(f) cmocka_unit_test_setup_teardown(f, tu_setup, tu_teardown)
 /* The start method this run uses (MPROC_START_METHOD), as a name. */
 const char *tu_method(void);
 
