@@ -37,3 +37,37 @@ double bench_raw_spawn_wait(int iterations, const char *arg) {
   }
   return (bench_now() - t0) / iterations;
 }
+
+double bench_raw_pipe_rate(uint64_t count, size_t size) {
+  int fds[2];
+  if (pipe(fds) != 0) return 0;
+  char *buf = calloc(1, size);
+  double t0 = bench_now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    for (uint64_t i = 0; i < count; i++) {
+      size_t off = 0;
+      while (off < size) {
+        ssize_t n = write(fds[1], buf + off, size - off);
+        if (n <= 0) _exit(1);
+        off += (size_t)n;
+      }
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  for (uint64_t i = 0; i < count; i++) {
+    size_t off = 0;
+    while (off < size) {
+      ssize_t n = read(fds[0], buf + off, size - off);
+      if (n <= 0) break;
+      off += (size_t)n;
+    }
+  }
+  double t = bench_now() - t0;
+  close(fds[0]);
+  waitpid(pid, NULL, 0);
+  free(buf);
+  return (double)count / t;
+}

@@ -187,6 +187,7 @@ MPROC_API mp_conn *mp_call_conn(mp_call *call, size_t i);
  * Many producers, many consumers, across processes. Messages are byte
  * strings of any size up to MP_QUEUE_MAX_MESSAGE; order is FIFO per producer. */
 typedef struct mp_queue mp_queue;
+#define MP_QUEUE_MAX_MESSAGE MP_MAX_MESSAGE      /* 1 GiB */
 typedef struct mp_queue_options {        /* all-zero means defaults */
   size_t maxsize;                        /* messages; 0 = unbounded: put never blocks */
   int joinable;                          /* enables task_done/join */

@@ -27,10 +27,10 @@ int mp__resolve_method(int requested, int *method);
 void mp__enter_worker(void);
 
 /* -------------------------------------------------------------- objects */
-#define MP__OBJECT_MAX_HANDLES 4
+#define MP__OBJECT_MAX_HANDLES 8
 #define MP__MAX_OBJECTS 1024
 
-enum mp__kind { MP__KIND_CONN = 1 };
+enum mp__kind { MP__KIND_CONN = 1, MP__KIND_QUEUE = 2 };
 
 typedef struct mp__object_ops {
   int kind;

@@ -1,6 +1,7 @@
 /* Shareable objects: how a worker rebuilds what its parent listed. */
 #include "core.h"
 #include "conn.h"
+#include "queue.h"
 
 int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
                       const uint8_t *blob, size_t bloblen, mp_object **out) {
@@ -8,6 +9,8 @@ int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
   switch (kind) {
   case MP__KIND_CONN:
     return mp__conn_import(handles, nhandles, blob, bloblen, out);
+  case MP__KIND_QUEUE:
+    return mp__queue_import(handles, nhandles, blob, bloblen, out);
   default:
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: unknown object kind %lu",
                          (unsigned long)kind);
@@ -19,6 +22,9 @@ void mp__object_release(mp_object *o) {
   switch (o->ops->kind) {
   case MP__KIND_CONN:
     mp__conn_release((mp_conn *)o);
+    break;
+  case MP__KIND_QUEUE:
+    mp__queue_release((mp_queue *)o);
     break;
   default:
     break;

@@ -29,6 +29,31 @@
 #  define MP__THREAD_LOCAL _Thread_local
 #endif
 
+/* Atomics on memory other processes share (relaxed reads for a quick
+ * look; acquire/release where they order data). */
+#if defined(_MSC_VER)
+#  include <intrin.h>
+static inline uint64_t mp__atomic_load64(volatile uint64_t *p) {
+  return (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
+}
+static inline uint32_t mp__atomic_load32(volatile uint32_t *p) {
+  return (uint32_t)_InterlockedCompareExchange((volatile long *)p, 0, 0);
+}
+static inline void mp__atomic_store64(volatile uint64_t *p, uint64_t v) {
+  _InterlockedExchange64((volatile __int64 *)p, (__int64)v);
+}
+static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
+  return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, d) + (uint32_t)d;
+}
+#else
+static inline uint64_t mp__atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline uint32_t mp__atomic_load32(volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void mp__atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
+  return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_ACQ_REL);
+}
+#endif
+
 /* A kernel object a child can be handed: a file descriptor on POSIX, a
  * HANDLE on Windows, carried as an integer so the core can put it in a
  * bootstrap message. */
@@ -43,6 +68,7 @@ int mp__cpu_count(void);
 int64_t mp__getpid(void);
 double mp__now(void);                    /* monotonic seconds */
 void mp__sleep(double seconds);
+void mp__yield(void);                    /* let another thread or process run */
 /* Is a process with this pid still running (not ended, not a zombie)?
  * 1 or 0. Used by tests that check no child outlived its parent. */
 int mp__pid_alive(int64_t pid);
@@ -78,6 +104,46 @@ typedef struct mp__iovec {
   size_t len;
 } mp__iovec;
 int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n);
+
+/* --------------------------------------------------------- shared memory */
+/* Anonymous memory several processes map: zero-filled, reserved sparsely
+ * where the OS allows (pages cost memory only once written), gone when the
+ * last mapping and handle are. No name is ever left behind. */
+int mp__shm_create(size_t size, mp__handle *h, void **addr);
+int mp__shm_attach(mp__handle h, size_t size, void **addr);
+void mp__shm_detach(void *addr, size_t size);
+/* Gives whole pages inside [addr, addr+len) back to the OS; they read as
+ * zero afterwards. Best effort: a no-op where the OS cannot. */
+void mp__shm_discard(void *addr, size_t len);
+
+/* The byte ring of a Queue: address space reserved once, memory only where
+ * messages are. It must hold one message of MP_MAX_MESSAGE. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#  define MP__QUEUE_RING_BYTES ((uint64_t)4 << 30)
+#else
+#  define MP__QUEUE_RING_BYTES (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
+#endif
+
+/* ------------------------------------------- process-shared synchronization
+ * Each object lives in a 64-byte slot inside shared memory; where the OS
+ * needs a kernel object too (Windows), its handle travels with the memory
+ * like any other handle. A slot is set up once by its creator (_init), then
+ * used by every process that maps it, each with the handle value it got. */
+#define MP__SYNC_SLOT 64
+
+/* A lock that survives its holder's death: the next acquirer gets
+ * MP_EOWNERDEAD, holds the lock, and must repair what it guards. */
+int mp__plock_init(void *slot, mp__handle *h);
+int mp__plock_acquire(void *slot, mp__handle h, double timeout);  /* OK, EOWNERDEAD, ETIMEDOUT */
+void mp__plock_release(void *slot, mp__handle h);
+
+/* A place to sleep until something changes. mp__pwait_seq reads a counter
+ * that every wake bumps; wait returns when it differs from seen, when woken,
+ * on timeout (MP_ETIMEDOUT), or spuriously: callers re-check their state. */
+int mp__pwait_init(void *slot, mp__handle *h);
+uint32_t mp__pwait_seq(void *slot);
+int mp__pwait_wait(void *slot, mp__handle h, uint32_t seen, double timeout);
+void mp__pwait_wake(void *slot, mp__handle h, int all);
 
 /* -------------------------------------------------------------- children */
 enum { MP__SIG_TERM = 15, MP__SIG_KILL = 9 };

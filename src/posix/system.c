@@ -8,9 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
 #include <sched.h>
-#endif
 
 #include "posix.h"
 
@@ -108,3 +106,5 @@ int mp__stray_children(void) {
     return r == 0 ? n + 1 : n; /* 0: some child still runs; -1: none left */
   }
 }
+
+void mp__yield(void) { sched_yield(); }

@@ -1,0 +1,117 @@
+/* Queue throughput: mproc against a raw pipe on this machine.
+ *
+ *   bench_queue_throughput [seconds per figure, default 1]
+ *
+ * 1 producer process -> 1 consumer (this process) for 64-byte and 1 MiB
+ * messages, and 4 producer processes -> 4 consumer processes for 64-byte
+ * messages. The raw-pipe figure moves the same messages through one pipe
+ * with one write and one read each, no framing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_os.h"
+#include "mproc.h"
+
+typedef struct job {
+  uint64_t count;
+  uint64_t size;
+} job;
+
+static int produce(mp_call *call) {
+  job j;
+  if (mp_call_arg_read(call, &j, sizeof j) != MP_OK) return 1;
+  mp_queue *q = mp_call_queue(call, 0);
+  char *buf = calloc(1, j.size);
+  for (uint64_t i = 0; i < j.count; i++)
+    if (mp_queue_put(q, buf, j.size, MP_FOREVER) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  free(buf);
+  return 0;
+}
+
+static int consume(mp_call *call) {
+  job j;
+  if (mp_call_arg_read(call, &j, sizeof j) != MP_OK) return 1;
+  mp_queue *q = mp_call_queue(call, 0);
+  char *buf = malloc(j.size);
+  size_t len;
+  for (uint64_t i = 0; i < j.count; i++)
+    if (mp_queue_get_into(q, buf, j.size, &len, MP_FOREVER) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  free(buf);
+  return 0;
+}
+
+static mp_process *start(const char *task, mp_queue *q, const job *j) {
+  mp_object *objs[1] = {mp_queue_obj(q)};
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = 1;
+  mp_process *p;
+  if (mp_process_start(&p, task, j, sizeof *j, &o) != MP_OK) {
+    fprintf(stderr, "start: %s\n", mp_last_error());
+    exit(1);
+  }
+  return p;
+}
+
+static void finish(mp_process *p) {
+  mp_result r;
+  mp_process_join(p, MP_FOREVER);
+  mp_process_result(p, &r);
+  if (r.status != MP_OK) {
+    fprintf(stderr, "worker failed: %s\n", r.message ? r.message : "?");
+    exit(1);
+  }
+  mp_result_clear(&r);
+  mp_process_free(p);
+}
+
+/* Messages per second, producers -> consumers processes (consumers == 0:
+ * this process consumes). */
+static double run(int producers, int consumers, uint64_t count, uint64_t size) {
+  mp_queue *q;
+  mp_queue_options o = {0, 0};
+  o.maxsize = size >= 65536 ? 64 : 10000; /* bounded, as a real pipeline is */
+  if (mp_queue_create(&q, &o) != MP_OK) exit(1);
+  mp_process *ps[8], *cs[8];
+  job pj = {count / (uint64_t)producers, size};
+  job cj = {count / (uint64_t)(consumers ? consumers : 1), size};
+  double t0 = bench_now();
+  for (int i = 0; i < producers; i++) ps[i] = start("produce", q, &pj);
+  for (int i = 0; i < consumers; i++) cs[i] = start("consume", q, &cj);
+  if (consumers == 0) {
+    char *buf = malloc(size);
+    size_t len;
+    for (uint64_t i = 0; i < pj.count * (uint64_t)producers; i++) mp_queue_get_into(q, buf, size, &len, MP_FOREVER);
+    free(buf);
+  }
+  for (int i = 0; i < consumers; i++) finish(cs[i]);
+  double t = bench_now() - t0;
+  for (int i = 0; i < producers; i++) finish(ps[i]);
+  mp_queue_free(q);
+  return (double)(pj.count * (uint64_t)producers) / t;
+}
+
+int main(int argc, char **argv) {
+  MP_REGISTER(produce);
+  MP_REGISTER(consume);
+  if (mp_main(argc, argv) != MP_OK) return 1;
+  double secs = argc > 1 ? atof(argv[1]) : 1.0;
+  if (secs <= 0) secs = 1;
+  /* Rough sizing: 2 M small or 3000 large messages per second of budget. */
+  uint64_t small = (uint64_t)(2e6 * secs), large = (uint64_t)(3000 * secs);
+  double pipe_small = bench_raw_pipe_rate(small, 64);
+  double pipe_large = bench_raw_pipe_rate(large / 4 + 1, 1 << 20);
+  double q_small = run(1, 0, small, 64);
+  double q_large = run(1, 0, large, 1 << 20);
+  double q_4x4 = run(4, 4, small, 64);
+  printf("# queue throughput, processes on this machine\n");
+  printf("raw pipe, 64 B          %10.0f msg/s\n", pipe_small);
+  printf("mproc queue, 64 B, 1->1 %10.0f msg/s   ratio to pipe %.2f (goal >= 2 M msg/s)\n", q_small, q_small / pipe_small);
+  printf("mproc queue, 64 B, 4->4 %10.0f msg/s   ratio to pipe %.2f\n", q_4x4, q_4x4 / pipe_small);
+  printf("raw pipe, 1 MiB         %10.2f GiB/s\n", pipe_large / 1024.0);
+  printf("mproc queue, 1 MiB, 1->1%10.2f GiB/s   ratio to pipe %.2f (goal >= 3 GiB/s)\n", q_large / 1024.0,
+         q_large / pipe_large);
+  return 0;
+}
