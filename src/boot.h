@@ -13,7 +13,7 @@
 #define MP__TOKEN_PREFIX "--mproc-worker="
 #define MP__TOKEN_MAX 64
 
-enum mp__role { MP__ROLE_PROCESS = 1 };
+enum mp__role { MP__ROLE_PROCESS = 1, MP__ROLE_POOL_WORKER = 2 };
 
 typedef struct mp__boot_object {
   uint32_t kind;
@@ -26,8 +26,10 @@ typedef struct mp__boot_object {
 typedef struct mp__boot {
   uint32_t role;
   int32_t worker_id;
-  char task[MP__TASK_NAME_MAX + 1];
-  mp__handle result;            /* where the RESULT frame goes */
+  char task[MP__TASK_NAME_MAX + 1];  /* the task; a pool worker: its initializer or "" */
+  mp__handle result;            /* where RESULT frames go */
+  mp__handle tasks;             /* a pool worker's TASK frames; else MP__NO_HANDLE */
+  uint32_t max_tasks;           /* a pool worker exits after this many chunks; 0: never */
   size_t nobjects;
   mp__boot_object *objects;     /* decode: malloc'd; blobs point into meta */
   const uint8_t *arg;
@@ -49,6 +51,25 @@ int mp__token_parse(const char *arg, mp__handle *boot);
 
 /* Runs the worker a BOOT message describes; returns the exit code. */
 int mp__worker_run(const mp__boot *b);
+/* A pool worker's loop, once its objects are rebuilt (src/pool_worker.c). */
+int mp__pool_worker_loop(const mp__boot *b, mp_call *call);
+
+/* Starts a worker (src/launch.c). The caller makes the pipes and keeps its
+ * own ends; the child's ends given here are handed over, not closed. */
+typedef struct mp__launch_spec {
+  int method;                   /* resolved: MP_START_FORK or MP_START_SPAWN */
+  uint32_t role;
+  int worker_id;
+  const char *task;
+  const void *arg;
+  size_t arg_len;
+  mp_object *const *objects;
+  size_t nobjects;
+  mp__handle result_wr;
+  mp__handle tasks_rd;          /* pool workers only */
+  uint32_t max_tasks;
+} mp__launch_spec;
+int mp__launch(const mp__launch_spec *spec, mp__child **child);
 
 #define MP__EXIT_BAD_BOOT 70   /* the bootstrap could not be read */
 

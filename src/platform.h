@@ -105,6 +105,25 @@ typedef struct mp__iovec {
 } mp__iovec;
 int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n);
 
+/* --------------------------------------------------------------- threads */
+/* In-process threads, mutexes and condition variables (the pool's
+ * scheduler and readers). Opaque, heap-allocated, never shared with a
+ * child. Waits take a timeout and report MP_ETIMEDOUT. */
+typedef struct mp__thread mp__thread;
+typedef struct mp__mutex mp__mutex;
+typedef struct mp__cond mp__cond;
+int mp__thread_start(mp__thread **out, void (*fn)(void *), void *arg);
+void mp__thread_join(mp__thread *t);     /* and frees it */
+int mp__mutex_new(mp__mutex **out);
+void mp__mutex_free(mp__mutex *m);
+void mp__mutex_lock(mp__mutex *m);
+void mp__mutex_unlock(mp__mutex *m);
+int mp__cond_new(mp__cond **out);
+void mp__cond_free(mp__cond *c);
+int mp__cond_wait(mp__cond *c, mp__mutex *m, double timeout);
+void mp__cond_signal(mp__cond *c);
+void mp__cond_broadcast(mp__cond *c);
+
 /* --------------------------------------------------------- shared memory */
 /* Anonymous memory several processes map: zero-filled, reserved sparsely
  * where the OS allows (pages cost memory only once written), gone when the

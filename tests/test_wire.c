@@ -186,6 +186,7 @@ static void boot_messages_round_trip_and_reject_damage(void **state) {
   b.worker_id = 3;
   strcpy(b.task, "square");
   b.result = 9;
+  b.tasks = MP__NO_HANDLE;
   obj.kind = MP__KIND_CONN;
   obj.nhandles = 2;
   obj.handles[0] = 5;
