@@ -20,7 +20,9 @@ enum mp__frame_type {
   MP__FRAME_BOOT = 1,    /* parent -> spawned child: what to run */
   MP__FRAME_RESULT = 2,  /* worker -> parent: a task's outcome */
   MP__FRAME_DATA = 3,    /* a Connection message */
-  MP__FRAME_TYPE_MAX = 3
+  MP__FRAME_TASK = 4,    /* pool -> worker: a chunk of items to run */
+  MP__FRAME_CHUNK = 5,   /* worker -> pool: the outcomes of one chunk */
+  MP__FRAME_TYPE_MAX = 5
 };
 
 typedef struct mp__frame_header {

@@ -45,6 +45,8 @@ int mp__worker_run(const mp__boot *b) {
   int rc = import_objects(b, call.objects);
   if (rc != MP_OK) {
     send_result(b->result, rc, 0, mp_last_error(), NULL, 0);
+  } else if (b->role == MP__ROLE_POOL_WORKER) {
+    exit_code = mp__pool_worker_loop(b, &call);
   } else if (!fn) {
     char text[160];
     snprintf(text, sizeof text, "no task registered under \"%s\" in the worker", b->task);

@@ -41,6 +41,14 @@ mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode) {
   return r;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((no_sanitize("undefined"), noinline))
+#endif
+void tu_segfault(void) {
+  volatile int *volatile p = NULL;
+  *p = 1;
+}
+
 const char *tu_method(void) {
   const char *m = getenv("MPROC_START_METHOD");
   return m && *m ? m : "default";

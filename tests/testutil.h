@@ -26,6 +26,10 @@ mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode);
 int tu_setup(void **state);
 int tu_teardown(void **state);
 #define TU_TEST(f) cmocka_unit_test_setup_teardown(f, tu_setup, tu_teardown)
+/* Writes through a NULL pointer: a real access violation / SIGSEGV, even in
+ * the sanitizer build (whose null check would otherwise end the process
+ * with its own report and exit code instead). */
+void tu_segfault(void);
 /* The start method this run uses (MPROC_START_METHOD), as a name. */
 const char *tu_method(void);
 
