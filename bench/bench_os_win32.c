@@ -1,5 +1,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
+#include <process.h>
+#include <stdlib.h>
 #include <wchar.h>
 
 #include "bench_os.h"
@@ -34,4 +36,53 @@ double bench_raw_spawn_wait(int iterations, const char *arg) {
     CloseHandle(pi.hThread);
   }
   return (bench_now() - t0) / iterations;
+}
+
+/* Windows has no fork: the writer is a thread of this process on an
+ * anonymous pipe, which costs the same kernel copies a child's would. */
+typedef struct pipe_writer {
+  HANDLE wr;
+  uint64_t count;
+  size_t size;
+  char *buf;
+} pipe_writer;
+
+static unsigned __stdcall write_messages(void *p) {
+  pipe_writer *w = p;
+  for (uint64_t i = 0; i < w->count; i++) {
+    size_t off = 0;
+    while (off < w->size) {
+      DWORD n = 0;
+      if (!WriteFile(w->wr, w->buf + off, (DWORD)(w->size - off), &n, NULL)) return 1;
+      off += n;
+    }
+  }
+  return 0;
+}
+
+double bench_raw_pipe_rate(uint64_t count, size_t size) {
+  HANDLE rd, wr;
+  if (!CreatePipe(&rd, &wr, NULL, 1 << 16)) return 0;
+  char *in = calloc(1, size), *out = calloc(1, size);
+  pipe_writer w = {wr, count, size, out};
+  double t0 = bench_now();
+  HANDLE t = (HANDLE)_beginthreadex(NULL, 0, write_messages, &w, 0, NULL);
+  for (uint64_t i = 0; t && i < count; i++) {
+    size_t off = 0;
+    while (off < size) {
+      DWORD n = 0;
+      if (!ReadFile(rd, in + off, (DWORD)(size - off), &n, NULL) || n == 0) break;
+      off += n;
+    }
+  }
+  double elapsed = bench_now() - t0;
+  if (t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+  }
+  CloseHandle(rd);
+  CloseHandle(wr);
+  free(in);
+  free(out);
+  return t && elapsed > 0 ? (double)count / elapsed : 0;
 }

@@ -47,10 +47,12 @@ static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
 }
 #else
 static inline uint64_t mp__atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static inline uint32_t mp__atomic_load32(volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+/* Sequentially consistent: a wait point's waiter and waker each write one
+ * word then read the other's (Dekker), which weaker orders would break. */
+static inline uint32_t mp__atomic_load32(volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void mp__atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
-  return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_ACQ_REL);
+  return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_SEQ_CST);
 }
 #endif
 
@@ -130,6 +132,11 @@ void mp__cond_broadcast(mp__cond *c);
  * last mapping and handle are. No name is ever left behind. */
 int mp__shm_create(size_t size, mp__handle *h, void **addr);
 int mp__shm_attach(mp__handle h, size_t size, void **addr);
+/* Makes [addr, addr+len) of a mapping usable before its first use in this
+ * process. Windows reserves a section and commits pages on demand; POSIX
+ * maps them on first touch and this does nothing. MP_ENOMEM when the
+ * system cannot back them. */
+int mp__shm_commit(void *addr, size_t len);
 void mp__shm_detach(void *addr, size_t size);
 /* Gives whole pages inside [addr, addr+len) back to the OS; they read as
  * zero afterwards. Best effort: a no-op where the OS cannot. */

@@ -40,6 +40,7 @@
 #define HEADER_BYTES 4096
 #define WARM_BYTES ((uint64_t)64 << 20)
 #define SPIN_ROUNDS 4000
+#define COMMIT_STEP ((uint64_t)1 << 20)
 
 typedef struct queue_shared {
   uint32_t magic, version;
@@ -52,6 +53,7 @@ typedef struct queue_shared {
   uint64_t head, tail;
   volatile uint64_t count;
   uint64_t unfinished;
+  uint64_t high;     /* ring bytes [0, high) were ever written */
   uint8_t pad[64];
   uint8_t lock[MP__SYNC_SLOT];
   uint8_t not_empty[MP__SYNC_SLOT];
@@ -69,6 +71,7 @@ struct mp_queue {
   size_t map_size;
   queue_shared *sh;
   uint8_t *ring;
+  uint64_t usable;   /* ring bytes [0, usable) are committed in this process */
 };
 
 static int queue_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
@@ -140,16 +143,32 @@ static void repair(mp_queue *q) {
   if (s->unfinished < n) s->unfinished = n;
 }
 
-static int lock(mp_queue *q) {
-  int rc = mp__plock_acquire(q->sh->lock, q->h[H_LOCK], MP_FOREVER);
-  if (rc == MP_EOWNERDEAD) {
-    repair(q);
-    return MP_OK;
-  }
+/* Makes ring bytes [0, end) usable here: Windows commits the section's
+ * pages as the ring grows into them (a no-op on POSIX). The ring is reused
+ * from offset 0, so one mark per process says what is done. */
+static int ensure_usable(mp_queue *q, uint64_t end) {
+  if (end <= q->usable) return MP_OK;
+  uint64_t to = (end + COMMIT_STEP - 1) & ~(COMMIT_STEP - 1);
+  if (to > q->sh->capacity) to = q->sh->capacity;
+  int rc = mp__shm_commit(q->ring + q->usable, (size_t)(to - q->usable));
+  if (rc == MP_OK) q->usable = to;
   return rc;
 }
 
 static void unlock(mp_queue *q) { mp__plock_release(q->sh->lock, q->h[H_LOCK]); }
+
+/* Takes the lock, with every byte another process wrote usable here. */
+static int lock(mp_queue *q) {
+  int rc = mp__plock_acquire(q->sh->lock, q->h[H_LOCK], MP_FOREVER);
+  if (rc != MP_OK && rc != MP_EOWNERDEAD) return rc;
+  int dead_owner = rc == MP_EOWNERDEAD;
+  if ((rc = ensure_usable(q, q->sh->high)) != MP_OK) {
+    unlock(q);
+    return rc;
+  }
+  if (dead_owner) repair(q);
+  return MP_OK;
+}
 
 /* Pages past the warm window go back to the OS once no message is there. */
 static void discard_far(mp_queue *q, uint64_t from, uint64_t to) {
@@ -185,6 +204,7 @@ int mp_queue_create(mp_queue **out, const mp_queue_options *opts) {
   q->map_size = (size_t)(HEADER_BYTES + capacity);
   void *mem = NULL;
   rc = mp__shm_create(q->map_size, &q->h[H_SHM], &mem);
+  if (rc == MP_OK && (rc = mp__shm_commit(mem, HEADER_BYTES)) != MP_OK) mp__shm_detach(mem, q->map_size);
   if (rc != MP_OK) goto fail;
   q->sh = mem;
   q->ring = (uint8_t *)mem + HEADER_BYTES;
@@ -255,6 +275,7 @@ int mp__queue_import(const mp__handle *handles, size_t nhandles, const uint8_t *
   q->map_size = (size_t)map_size;
   void *mem = NULL;
   int rc = mp__shm_attach(q->h[H_SHM], q->map_size, &mem);
+  if (rc == MP_OK && (rc = mp__shm_commit(mem, HEADER_BYTES)) != MP_OK) mp__shm_detach(mem, q->map_size);
   if (rc != MP_OK) {
     queue_release(q);
     return rc;
@@ -290,7 +311,12 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
     }
     int wraps = 0;
     uint64_t at = s->maxsize && s->count >= s->maxsize ? UINT64_MAX : place(s, need, &wraps);
+    if (at != UINT64_MAX && (rc = ensure_usable(q, at + need)) != MP_OK) {
+      unlock(q);
+      return rc;
+    }
     if (at != UINT64_MAX) {
+      if (at + need > s->high) s->high = at + need;
       if (wraps && s->tail + RECORD_HEAD <= s->capacity) put_record_head(q, s->tail, 0, WRAP_MARK);
       if (len) memcpy(q->ring + at + RECORD_HEAD, data, len);
       put_record_head(q, at, (uint32_t)len, RECORD_MARK);

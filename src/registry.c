@@ -19,8 +19,8 @@ int mp_register(const char *name, mp_task_fn fn) {
   size_t len = strlen(name);
   if (len == 0) return mp__set_error(MP_EINVAL, "mp_register: the name is empty");
   if (len > MP__TASK_NAME_MAX)
-    return mp__set_error(MP_EINVAL, "mp_register(\"%.40s...\"): names are at most %d bytes, this one has %zu",
-                         name, MP__TASK_NAME_MAX, len);
+    return mp__set_error(MP_EINVAL, "mp_register(\"%.40s...\"): names are at most %d bytes, this one has %llu",
+                         name, MP__TASK_NAME_MAX, (unsigned long long)len);
   if (mp__main_has_run())
     return mp__set_error(MP_EBOOTSTRAP,
                          "mp_register(\"%s\"): register tasks before mp_main(); a spawned child "

@@ -394,7 +394,8 @@ static void imap_ordered_and_unordered(void **state) {
       assert_true(index < 500);
       if (!unordered) assert_int_equal(index, count);
       assert_int_equal(r.status, MP_OK);
-      if (*(int64_t *)r.data != (int64_t)index * (int64_t)index) print_error("unordered=%d index %zu count %zu got %lld\n", unordered, index, count, (long long)*(int64_t *)r.data);
+      if (*(int64_t *)r.data != (int64_t)index * (int64_t)index) print_error("unordered=%d index %llu count %llu got %lld\n", unordered, (unsigned long long)index,
+                    (unsigned long long)count, (long long)*(int64_t *)r.data);
       assert_true(*(int64_t *)r.data == (int64_t)index * (int64_t)index);
       assert_false(seen[index]);
       seen[index] = 1;

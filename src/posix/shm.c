@@ -58,6 +58,12 @@ int mp__shm_attach(mp__handle h, size_t size, void **addr) {
   return MP_OK;
 }
 
+int mp__shm_commit(void *addr, size_t len) {
+  (void)addr;
+  (void)len;
+  return MP_OK; /* tmpfs pages come on first touch */
+}
+
 void mp__shm_detach(void *addr, size_t size) {
   if (addr) munmap(addr, size);
 }

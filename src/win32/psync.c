@@ -1,0 +1,83 @@
+/* Process-shared lock and wait point, from kernel objects whose handles
+ * travel with the shared memory.
+ *
+ * Lock: an unnamed mutex. When its holder ends without releasing it the
+ * system marks it abandoned, and the next wait returns WAIT_ABANDONED
+ * with the lock held: that is MP_EOWNERDEAD.
+ *
+ * Wait point: a counter in the slot (bumped by every wake) and a
+ * semaphore that sleepers wait on; a wake releases it once per sleeper
+ * (or once), and only when somebody sleeps. A release nobody consumed
+ * makes a later wait return early, which the contract allows: callers
+ * re-check their state. */
+#include <limits.h>
+#include <string.h>
+
+#include "win32.h"
+
+int mp__plock_init(void *slot, mp__handle *h) {
+  memset(slot, 0, MP__SYNC_SLOT);
+  HANDLE m = CreateMutexW(NULL, FALSE, NULL);
+  if (!m) {
+    *h = MP__NO_HANDLE;
+    return mp__win_error(MP_ESYS, GetLastError(), "CreateMutexW");
+  }
+  *h = MP__AS_HANDLE(m);
+  return MP_OK;
+}
+
+int mp__plock_acquire(void *slot, mp__handle h, double timeout) {
+  (void)slot;
+  DWORD w = WaitForSingleObject(MP__HANDLE_OF(h), mp__win_ms(timeout));
+  if (w == WAIT_OBJECT_0) return MP_OK;
+  if (w == WAIT_ABANDONED) return mp__set_error(MP_EOWNERDEAD, "lock: its previous owner died holding it");
+  if (w == WAIT_TIMEOUT) return mp__set_error(MP_ETIMEDOUT, "lock: timed out");
+  return mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (lock)");
+}
+
+void mp__plock_release(void *slot, mp__handle h) {
+  (void)slot;
+  ReleaseMutex(MP__HANDLE_OF(h));
+}
+
+typedef struct wait_slot {
+  volatile uint32_t seq;
+  volatile uint32_t waiters;
+} wait_slot;
+
+int mp__pwait_init(void *slot, mp__handle *h) {
+  memset(slot, 0, MP__SYNC_SLOT);
+  HANDLE s = CreateSemaphoreW(NULL, 0, LONG_MAX, NULL);
+  if (!s) {
+    *h = MP__NO_HANDLE;
+    return mp__win_error(MP_ESYS, GetLastError(), "CreateSemaphoreW");
+  }
+  *h = MP__AS_HANDLE(s);
+  return MP_OK;
+}
+
+uint32_t mp__pwait_seq(void *slot) { return mp__atomic_load32(&((wait_slot *)slot)->seq); }
+
+int mp__pwait_wait(void *slot, mp__handle h, uint32_t seen, double timeout) {
+  wait_slot *w = slot;
+  if (timeout == 0) return mp__set_error(MP_ETIMEDOUT, "timed out");
+  mp__atomic_add32(&w->waiters, 1);
+  int rc = MP_OK;
+  /* A wake between the caller's look and here bumped seq: do not sleep. */
+  if (mp__atomic_load32(&w->seq) == seen) {
+    DWORD r = WaitForSingleObject(MP__HANDLE_OF(h), mp__win_ms(timeout));
+    if (r == WAIT_TIMEOUT)
+      rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+    else if (r != WAIT_OBJECT_0)
+      rc = mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (wait point)");
+  }
+  mp__atomic_add32(&w->waiters, -1);
+  return rc;
+}
+
+void mp__pwait_wake(void *slot, mp__handle h, int all) {
+  wait_slot *w = slot;
+  mp__atomic_add32(&w->seq, 1);
+  uint32_t sleepers = mp__atomic_load32(&w->waiters);
+  if (sleepers) ReleaseSemaphore(MP__HANDLE_OF(h), all ? (LONG)sleepers : 1, NULL);
+}
