@@ -7,6 +7,57 @@
 #include "platform.h"
 #include "testutil.h"
 
+#ifdef _WIN32
+#include "win32/win32.h"
+#else
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+#define PLAIN_RUN_ARG "--report-is-worker"
+#define PLAIN_RUN_EXIT 40 /* + mp_is_worker() */
+
+static char *program; /* argv[0] */
+
+/* Runs this test program again with PLAIN_RUN_ARG, as a task might run any
+ * program; returns its exit code, or -1. */
+static int run_plain_program(void) {
+#ifdef _WIN32
+  wchar_t exe[MAX_PATH * 2], cmd[MAX_PATH * 4 + 64];
+  if (!GetModuleFileNameW(NULL, exe, MAX_PATH * 2)) return -1;
+  size_t at = mp__win_quote_arg(cmd, 0, sizeof cmd / sizeof cmd[0], exe);
+  if (!at || !mp__win_quote_arg(cmd, at, sizeof cmd / sizeof cmd[0], L"" PLAIN_RUN_ARG)) return -1;
+  STARTUPINFOW si;
+  PROCESS_INFORMATION pi;
+  ZeroMemory(&si, sizeof si);
+  si.cb = sizeof si;
+  if (!CreateProcessW(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) return -1;
+  WaitForSingleObject(pi.hProcess, INFINITE);
+  DWORD code = 0;
+  GetExitCodeProcess(pi.hProcess, &code);
+  CloseHandle(pi.hThread);
+  CloseHandle(pi.hProcess);
+  return (int)code;
+#else
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {program, PLAIN_RUN_ARG, NULL};
+    execv(program, argv);
+    _exit(127);
+  }
+  int st = 0;
+  if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
+  return WEXITSTATUS(st);
+#endif
+}
+
+/* A program a task starts inherits the worker's environment: it must not
+ * take itself for a worker (the mark is on the command line only). */
+static int start_plain_program(mp_call *call) {
+  int code = run_plain_program();
+  return mp_call_return(call, &code, sizeof code);
+}
+
 static int noop(mp_call *call) {
   (void)call;
   return 0;
@@ -116,9 +167,24 @@ static void start_methods_resolve(void **state) {
 #endif
 }
 
+static void a_program_a_task_starts_is_not_a_worker(void **state) {
+  (void)state;
+  mp_result r = tu_run("start_plain_program", NULL, 0, NULL);
+  assert_int_equal(r.status, MP_OK);
+  assert_int_equal(r.len, sizeof(int));
+  assert_int_equal(*(int *)r.data, PLAIN_RUN_EXIT);
+  mp_result_clear(&r);
+}
+
 int main(int argc, char **argv) {
+  program = argv[0];
   MP_REGISTER(noop);
   MP_REGISTER(report_worker);
+  MP_REGISTER(start_plain_program);
+  if (argc > 1 && strcmp(argv[1], PLAIN_RUN_ARG) == 0) {
+    if (mp_main(argc, argv) != MP_OK) return 1;
+    return PLAIN_RUN_EXIT + mp_is_worker();
+  }
   /* A spawned child must reach mp_main without running the checks. */
   int is_child = argc > 1 && strncmp(argv[1], "--mproc-worker=", 15) == 0;
   if (!is_child) record_before_main();
@@ -147,6 +213,7 @@ int main(int argc, char **argv) {
       TU_TEST(a_63_byte_task_runs),
       TU_TEST(workers_know_they_are_workers),
       TU_TEST(start_methods_resolve),
+      TU_TEST(a_program_a_task_starts_is_not_a_worker),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
