@@ -30,7 +30,17 @@ void mp__enter_worker(void);
 #define MP__OBJECT_MAX_HANDLES 8
 #define MP__MAX_OBJECTS 1024
 
-enum mp__kind { MP__KIND_CONN = 1, MP__KIND_QUEUE = 2 };
+enum mp__kind {
+  MP__KIND_CONN = 1,
+  MP__KIND_QUEUE = 2,
+  MP__KIND_LOCK = 3,
+  MP__KIND_SEMAPHORE = 4,
+  MP__KIND_EVENT = 5,
+  MP__KIND_BARRIER = 6,
+  MP__KIND_CONDITION = 7,
+  MP__KIND_SHM = 8,
+  MP__KIND_MANAGER = 9
+};
 
 typedef struct mp__object_ops {
   int kind;
