@@ -145,6 +145,9 @@ struct mp_iter {
   uint8_t *slot_state;     /* per ring slot: SLOT_FREE, SLOT_FLYING, SLOT_READY */
   size_t *order;           /* unordered: completion order, a ring */
   size_t order_head, order_tail;
+  size_t known_free;       /* slots from `pulled` on already seen free */
+  mp_slice *items;         /* one chunk's inputs, as pulled */
+  size_t *offsets;
 };
 
 /* Wakes everyone who waits on the pool; lock held. */
@@ -1161,11 +1164,14 @@ mp_pool *mp_pool_free(mp_pool *p) {
  * early item thus holds the window back instead of being overwritten. */
 static size_t free_run(mp_iter *it, size_t want) {
   mp_pool *p = it->pool;
-  size_t n = 0;
+  /* The window first: in order, it is the whole answer, and it keeps the
+   * slot scan below to about once per chunk. */
+  if (it->pulled + want - it->handed > it->max_in_flight) return 0;
   mp__mutex_lock(p->lock);
-  while (n < want && it->pulled + n - it->handed < it->max_in_flight &&
-         it->slot_state[(it->pulled + n) % it->cap] == SLOT_FREE)
-    n++;
+  /* Slots found free stay free until pulled: resume where the last look stopped. */
+  size_t n = it->known_free;
+  while (n < want && it->slot_state[(it->pulled + n) % it->cap] == SLOT_FREE) n++;
+  it->known_free = n;
   mp__mutex_unlock(p->lock);
   return n;
 }
@@ -1174,10 +1180,10 @@ static int iter_pull(mp_iter *it) {
   /* Called with the lock NOT held: the producer is user code. */
   mp_pool *p = it->pool;
   while (!it->producer_done) {
-    size_t want = free_run(it, it->chunksize < 64 ? it->chunksize : 64);
-    if (want == 0) break;
-    mp_slice items[64];
-    size_t offsets[64];
+    /* Whole chunks only: pulling whenever one slot frees up would shrink
+     * every later chunk to one item, and each chunk costs a round trip. */
+    size_t want = free_run(it, it->chunksize);
+    if (want < it->chunksize) break;
     size_t got = 0;
     /* Each item's bytes are copied before the producer is called again. */
     mp__buf held;
@@ -1190,25 +1196,33 @@ static int iter_pull(mp_iter *it) {
         if (r < 0) it->producer_error = r;
         break;
       }
-      offsets[got] = held.len;
+      if (!s.data && s.len) {
+        it->producer_done = 1;
+        it->producer_error = mp__set_error(MP_EINVAL, "imap: the producer gave item %llu as NULL with %llu bytes",
+                                           (unsigned long long)(it->pulled + got), (unsigned long long)s.len);
+        break;
+      }
+      it->offsets[got] = held.len;
       mp__buf_put(&held, s.data, s.len);
-      items[got].len = s.len;
+      it->items[got].len = s.len;
     }
     if (held.failed) {
       mp__buf_release(&held);
       return mp__set_error(MP_ENOMEM, "imap: out of memory");
     }
-    for (size_t k = 0; k < got; k++) items[k].data = held.data ? held.data + offsets[k] : (const uint8_t *)"";
+    for (size_t k = 0; k < got; k++)
+      it->items[k].data = held.data ? held.data + it->offsets[k] : (const uint8_t *)"";
     if (got) {
       job *j = it->job;
       mp__mutex_lock(p->lock);
       for (size_t k = 0; k < got; k++) it->slot_state[(it->pulled + k) % it->cap] = SLOT_FLYING;
       j->n = it->pulled + got;
       mp__mutex_unlock(p->lock);
-      int rc = submit(p, j, it->chunksize, NULL, 0, items, it->pulled);
+      int rc = submit(p, j, it->chunksize, NULL, 0, it->items, it->pulled);
       mp__buf_release(&held);
       if (rc != MP_OK) return rc;
       it->pulled += got;
+      it->known_free -= got;
     } else {
       mp__buf_release(&held);
     }
@@ -1228,6 +1242,7 @@ int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud, c
   it->producer = producer;
   it->ud = ud;
   it->chunksize = opts && opts->chunksize ? opts->chunksize : 1;
+  if (it->chunksize > MP__MAX_CHUNK_ITEMS) it->chunksize = MP__MAX_CHUNK_ITEMS;
   it->unordered = opts && opts->unordered;
   it->max_in_flight = opts && opts->max_in_flight ? opts->max_in_flight : (size_t)p->nworkers * PREFETCH * it->chunksize;
   if (it->max_in_flight < it->chunksize) it->max_in_flight = it->chunksize;
@@ -1235,11 +1250,16 @@ int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud, c
   it->job = job_new(p, JOB_IMAP, task, 0);
   it->slot_state = calloc(it->cap, 1);
   it->order = calloc(it->cap, sizeof *it->order);
-  if (!it->job || !it->slot_state || !it->order || !(it->job->results = calloc(it->cap, sizeof *it->job->results))) {
+  it->items = calloc(it->chunksize, sizeof *it->items);
+  it->offsets = calloc(it->chunksize, sizeof *it->offsets);
+  if (!it->job || !it->slot_state || !it->order || !it->items || !it->offsets ||
+      !(it->job->results = calloc(it->cap, sizeof *it->job->results))) {
     if (it->job) free(it->job->results);
     free(it->job);
     free(it->slot_state);
     free(it->order);
+    free(it->items);
+    free(it->offsets);
     free(it);
     return mp__set_error(MP_ENOMEM, "mp_pool_imap: out of memory");
   }
@@ -1319,6 +1339,8 @@ mp_iter *mp_iter_free(mp_iter *it) {
   free(j);
   free(it->slot_state);
   free(it->order);
+  free(it->items);
+  free(it->offsets);
   free(it);
   return NULL;
 }

@@ -6,6 +6,14 @@
 
 #include "platform.h"
 
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <sys/resource.h>
+#endif
+
 void tu_main(int argc, char **argv) {
   if (mp_main(argc, argv) != MP_OK) {
     fprintf(stderr, "mp_main: %s\n", mp_last_error());
@@ -76,4 +84,28 @@ int tu_teardown(void **state) {
     ok = 0;
   }
   return ok ? 0 : -1;
+}
+
+uint64_t tu_peak_rss(void) {
+#ifdef _WIN32
+  PROCESS_MEMORY_COUNTERS pmc;
+  if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) return 0;
+  return (uint64_t)pmc.PeakWorkingSetSize;
+#else
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+#if defined(__APPLE__)
+  return (uint64_t)ru.ru_maxrss; /* bytes there */
+#else
+  return (uint64_t)ru.ru_maxrss * 1024; /* kilobytes */
+#endif
+#endif
+}
+
+int tu_sanitized(void) {
+#if defined(MPROC_TEST_SANITIZED)
+  return 1;
+#else
+  return 0;
+#endif
 }

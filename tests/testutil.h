@@ -30,6 +30,11 @@ int tu_teardown(void **state);
  * the sanitizer build (whose null check would otherwise end the process
  * with its own report and exit code instead). */
 void tu_segfault(void);
+/* The most memory this process has had resident, in bytes (0 if unknown). */
+uint64_t tu_peak_rss(void);
+/* 1 in a sanitizer build, whose shadow memory and quarantine make memory
+ * figures meaningless. */
+int tu_sanitized(void);
 /* The start method this run uses (MPROC_START_METHOD), as a name. */
 const char *tu_method(void);
 
