@@ -45,6 +45,16 @@ static inline void mp__atomic_store64(volatile uint64_t *p, uint64_t v) {
 static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
   return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, d) + (uint32_t)d;
 }
+static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) {
+  _InterlockedExchange((volatile long *)p, (long)v);
+}
+/* C11's compare_exchange_strong: on failure *expected gets the value seen. */
+static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired) {
+  uint32_t seen = (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)*expected);
+  if (seen == *expected) return 1;
+  *expected = seen;
+  return 0;
+}
 #else
 static inline uint64_t mp__atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 /* Sequentially consistent: a wait point's waiter and waker each write one
@@ -53,6 +63,11 @@ static inline uint32_t mp__atomic_load32(volatile uint32_t *p) { return __atomic
 static inline void mp__atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
   return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_SEQ_CST);
+}
+static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+/* C11's compare_exchange_strong: on failure *expected gets the value seen. */
+static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired) {
+  return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 #endif
 
@@ -97,6 +112,12 @@ void mp__handle_close(mp__handle h);     /* accepts MP__NO_HANDLE */
 /* Reads 1..cap bytes: MP_OK with *got > 0; MP_ECLOSED at end of stream
  * (every writer gone); MP_ETIMEDOUT if nothing came within timeout. */
 int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);
+/* For a read end whose one reader only ever waits with MP_FOREVER (a pool
+ * worker's task pipe, a pool reader thread's result pipe): lets a read
+ * wait inside the kernel, one system call where a timed read needs up to
+ * three. After this, mp__read on h must not be given a timeout. POSIX
+ * clears O_NONBLOCK; a Windows read already waits in one call. */
+int mp__handle_reads_block(mp__handle h);
 /* Writes all len bytes, blocking; MP_ECLOSED if the reader is gone. */
 int mp__write_all(mp__handle h, const void *buf, size_t len);
 /* The same for several parts written in order, gathered into as few
@@ -125,6 +146,12 @@ void mp__cond_free(mp__cond *c);
 int mp__cond_wait(mp__cond *c, mp__mutex *m, double timeout);
 void mp__cond_signal(mp__cond *c);
 void mp__cond_broadcast(mp__cond *c);
+/* The calling thread as one non-zero number no other live thread of any
+ * process has at the same time: what a lock records as its owner, so a
+ * recursive lock knows its holder and a release by anyone else is refused.
+ * Cheap (no system call after the first in a thread); a fork child gets a
+ * new one. */
+uint64_t mp__thread_id(void);
 
 /* --------------------------------------------------------- shared memory */
 /* Anonymous memory several processes map: zero-filled, reserved sparsely
@@ -205,6 +232,32 @@ int mp__child_wait(mp__child *c, double timeout, int *exitcode);
 int mp__child_signal(mp__child *c, int sig);
 /* Kills the child if it still runs, reaps it, frees c. */
 void mp__child_free(mp__child *c);
+
+/* ------------------------------------------------------------- endpoints
+ * A meeting point that processes which share no handle can reach by name:
+ * how any process given a manager gets its own channel to a server that
+ * was already running. The name is fresh, random and private to this
+ * user where the OS allows (Linux: an abstract Unix socket, gone with its
+ * listener; other POSIX: a Unix socket in a private mkdtemp directory;
+ * Windows: a local-only named pipe). It is not a secret: whoever connects
+ * must still prove itself to the server (the manager sends a random
+ * token). A connection is one handle, close-on-exec / non-inheritable,
+ * that mp__read, mp__write_all and mp__write_parts use in both
+ * directions, and mp__handle_close closes. */
+#define MP__ENDPOINT_NAME_MAX 128
+typedef struct mp__listener mp__listener;
+/* Listens on a new name, written to name (NUL-terminated). */
+int mp__endpoint_listen(mp__listener **out, char name[MP__ENDPOINT_NAME_MAX]);
+/* The next connection: MP_OK and *conn, or MP_ETIMEDOUT. */
+int mp__endpoint_accept(mp__listener *l, mp__handle *conn, double timeout);
+/* Connects to a listener: MP_OK and *conn; MP_ECLOSED if nobody listens
+ * under that name (the server is gone); MP_ETIMEDOUT if it stayed busy. */
+int mp__endpoint_connect(const char *name, mp__handle *conn, double timeout);
+/* Stops listening and removes the name; connections already made stay. */
+void mp__endpoint_close(mp__listener *l);
+
+/* len bytes from the OS's cryptographic generator (tokens, names). */
+int mp__random_bytes(void *buf, size_t len);
 
 /* ------------------------------------------------------- inside a worker */
 /* First thing a spawned worker does (after exec / CreateProcess): default

@@ -71,6 +71,8 @@ struct worker {
   unsigned assigned;       /* chunks sent, for max_tasks_per_child */
   int dead;                /* its reader saw the end of the stream */
   int why_killed;          /* WHY_*: we killed it on purpose */
+  int writing;             /* a thread is writing to task_wr: not buried,
+                              and no other thread writes to it meanwhile */
   char *init_failure;      /* its initializer's failure, if it failed */
   int init_code;
 };
@@ -93,7 +95,8 @@ struct job {
   int progress_queued;     /* on pool->progress_jobs */
   job *next_progress;
   int completed;           /* every item has an outcome */
-  int ready;               /* and its callback has run */
+  volatile uint32_t ready; /* and its callback has run; set under the lock,
+                              read without it only by job_wait's spin */
   int user_ref, pool_ref;
   job *next_done;
   mp_iter *iter;           /* imap */
@@ -205,6 +208,15 @@ static void job_release(job *j) {
 static void job_mark_completed(mp_pool *p, job *j) {
   if (j->completed || j->outcomes < j->n || j->kind == JOB_IMAP) return;
   j->completed = 1;
+  if (!j->cb && !j->progress) {
+    /* No user code to run on the scheduler's thread: ready now, which
+     * spares a waiter the hop through the scheduler. */
+    mp__atomic_store32(&j->ready, 1);
+    j->pool_ref = 0;
+    poke(p);
+    job_release(j);
+    return;
+  }
   j->next_done = p->done_jobs;
   p->done_jobs = j;
 }
@@ -363,6 +375,8 @@ static void reader_main(void *arg) {
   mp_pool *p = w->pool;
   mp__frame_reader r;
   mp__frame_reader_init(&r, w->result_rd, MP__POOL_FRAME_MAX);
+  /* This thread is the result pipe's only reader, and it always waits. */
+  (void)mp__handle_reads_block(w->result_rd);
   for (;;) {
     mp__frame_header h;
     void *body = NULL;
@@ -522,9 +536,11 @@ typedef struct send_order {
   chunk *c;
 } send_order;
 
-/* Hands pending chunks to workers with room. Lock held; released while the
- * frames are written. */
-static void assign(mp_pool *p) {
+/* Hands pending chunks to workers with room; with idle_only, one chunk
+ * to each worker that holds none (what a caller's thread does right after
+ * it queues work, so a task reaches an idle worker without waking the
+ * scheduler first). Lock held; released while the frames are written. */
+static void assign(mp_pool *p, int idle_only) {
   send_order orders[64];
   size_t norders = 0;
   int progress = 1;
@@ -532,7 +548,9 @@ static void assign(mp_pool *p) {
     progress = 0;
     for (int i = 0; i < p->nworkers && p->pending && norders < 64; i++) {
       worker *w = p->workers[i];
-      if (!w || w->dead || w->why_killed || w->nheld >= PREFETCH || w->task_wr == MP__NO_HANDLE) continue;
+      if (!w || w->dead || w->why_killed || w->writing || w->nheld >= PREFETCH || w->task_wr == MP__NO_HANDLE)
+        continue;
+      if (idle_only && w->nheld) continue;
       if (p->max_tasks && w->assigned >= p->max_tasks) continue;
       /* A large chunk goes only to an idle worker, so its write never
        * waits behind a long task. */
@@ -554,9 +572,12 @@ static void assign(mp_pool *p) {
     }
   }
   if (!norders) return;
-  /* Payloads stay valid: a chunk is freed only by its worker's reader
-   * (after the result) or by bury (after the reader has ended), and this
-   * worker cannot be buried while we write: only this thread buries. */
+  /* While the lock is released: a worker marked writing is not buried
+   * (so it and the chunks it holds stay), and no other thread writes to
+   * it, so frames never interleave. A chunk whose result comes back
+   * before write() returns is retired, not freed, and its bytes are no
+   * longer read by then. */
+  for (size_t i = 0; i < norders; i++) orders[i].w->writing = 1;
   mp__mutex_unlock(p->lock);
   for (size_t i = 0; i < norders; i++) {
     chunk *c = orders[i].c;
@@ -567,6 +588,7 @@ static void assign(mp_pool *p) {
     }
   }
   mp__mutex_lock(p->lock);
+  for (size_t i = 0; i < norders; i++) orders[i].w->writing = 0;
 }
 
 /* Kills workers whose running chunk is past its time. Returns the time of
@@ -608,7 +630,7 @@ static void run_callbacks(mp_pool *p) {
     mp__mutex_unlock(p->lock);
     if (cb) cb((mp_async *)j, j->ud);
     mp__mutex_lock(p->lock);
-    j->ready = 1;
+    mp__atomic_store32(&j->ready, 1);
     j->pool_ref = 0;
     poke(p);
     job_release(j);
@@ -632,7 +654,7 @@ static void scheduler_main(void *arg) {
       chunk_free(c);
     }
     for (int i = 0; i < p->nworkers; i++)
-      if (p->workers[i] && p->workers[i]->dead) bury(p, p->workers[i]);
+      if (p->workers[i] && p->workers[i]->dead && !p->workers[i]->writing) bury(p, p->workers[i]);
     if (p->broken) fail_pending(p, p->broken_status, p->broken_code, p->broken);
     if (p->state == POOL_TERMINATING) {
       fail_pending(p, MP_ECANCELLED, 0, "the pool was terminated");
@@ -645,7 +667,7 @@ static void scheduler_main(void *arg) {
       }
     } else {
       replace_workers(p);
-      assign(p);
+      assign(p, 0);
     }
     double due = enforce_timeouts(p);
     run_callbacks(p);
@@ -666,7 +688,7 @@ static void scheduler_main(void *arg) {
       break;
     }
     int more = p->done_jobs != NULL || p->progress_jobs != NULL || p->events != seen;
-    for (int i = 0; i < p->nworkers && !more; i++) more = p->workers[i] && p->workers[i]->dead;
+    for (int i = 0; i < p->nworkers && !more; i++) more = p->workers[i] && p->workers[i]->dead && !p->workers[i]->writing;
     if (more) continue;
     mp__cond_wait(p->cond, p->lock, due < 0 ? (p->start_failures ? 0.05 : MP_FOREVER) : due - mp__now());
   }
@@ -842,7 +864,10 @@ static int submit(mp_pool *p, job *j, size_t chunksize, const void *packed, size
     pending_push_back(p, c);
   }
   if (j->n == first_index) job_mark_completed(p, j); /* nothing to run */
-  poke(p);
+  assign(p, 1);
+  /* The scheduler is needed only for what is left: chunks no idle worker
+   * took, a completion to report, or a new deadline to watch. */
+  if (p->pending || p->done_jobs || p->task_timeout > 0) poke(p);
   mp__mutex_unlock(p->lock);
   return MP_OK;
 nomem:
@@ -854,10 +879,17 @@ nomem:
   return mp__set_error(MP_ENOMEM, "out of memory queueing work");
 }
 
-/* Waits until j is ready. */
+/* Waits until j is ready. A short task's result usually arrives within a
+ * few microseconds: look for it (yielding the CPU to the pool's reader
+ * thread) before sleeping, which saves the wake-up of a sleeping waiter. */
+#define READY_SPIN_SECONDS 50e-6
 static int job_wait(job *j, double timeout) {
   mp_pool *p = j->pool;
   double deadline = mp__deadline(timeout);
+  if (timeout != 0) {
+    double spin_end = mp__now() + READY_SPIN_SECONDS;
+    while (!mp__atomic_load32(&j->ready) && mp__now() < spin_end) mp__yield();
+  }
   mp__mutex_lock(p->lock);
   while (!j->ready) {
     double left = mp__remaining(deadline);

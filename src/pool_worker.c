@@ -75,6 +75,8 @@ int mp__pool_worker_loop(const mp__boot *b, mp_call *call) {
   mp__chunk_builder out;
   memset(&out, 0, sizeof out);
   mp__frame_reader_init(&reader, b->tasks, MP__POOL_FRAME_MAX);
+  /* This loop is the task pipe's only reader, and it always waits. */
+  (void)mp__handle_reads_block(b->tasks);
   uint32_t chunks = 0;
   int code = 0;
   for (;;) {

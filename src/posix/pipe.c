@@ -43,6 +43,12 @@ void mp__handle_close(mp__handle h) {
   if (h != MP__NO_HANDLE) close((int)h);
 }
 
+int mp__handle_reads_block(mp__handle h) {
+  int fl = fcntl((int)h, F_GETFL);
+  if (fl == -1 || fcntl((int)h, F_SETFL, fl & ~O_NONBLOCK) == -1) return mp__posix_error(MP_ESYS, errno, "fcntl");
+  return MP_OK;
+}
+
 int mp__handle_valid(mp__handle h) { return h >= 0 && fcntl((int)h, F_GETFD) != -1; }
 
 static int wait_fd(int fd, short events, double deadline) {
