@@ -279,34 +279,99 @@ MPROC_API int mp_pool_join(mp_pool *p, double timeout);  /* after close: wait fo
 MPROC_API int mp_pool_terminate(mp_pool *p);      /* stop now; unfinished tasks read MP_ECANCELLED */
 MPROC_API mp_pool *mp_pool_free(mp_pool *p);      /* terminate if needed, join, free */
 
-/* --------------------------------------------- Synchronization (issue: sync) */
+/* --------------------------------------------- Synchronization (issue: sync)
+ * Python's Lock, RLock, Semaphore, BoundedSemaphore, Event, Barrier and
+ * Condition, across processes. Each lives in its own page of shared memory
+ * and is handed to children like any object (mp_lock_obj(l) in the
+ * options' objects; mp_call_lock(call, i) in the child). What they have in
+ * common:
+ *  - Every blocking call takes a timeout in seconds: MP_FOREVER blocks, 0
+ *    only tries. Running out gives MP_ETIMEDOUT (also for a try that would
+ *    have blocked).
+ *  - Creating one before mp_main() gives MP_EBOOTSTRAP; a NULL argument
+ *    gives MP_EINVAL; mp_last_error() says which.
+ *  - mp_X_free(x) lets this process go of x (NULL is fine; returns NULL);
+ *    the object lives on for the other processes that have it, and is gone
+ *    with the last of them, however it ends. In a task, objects from
+ *    mp_call_X belong to the call: freeing them does nothing.
+ *  - Nothing is named in the system and nothing is left behind. */
 typedef struct mp_lock mp_lock;
 typedef struct mp_semaphore mp_semaphore;
 typedef struct mp_event mp_event;
 typedef struct mp_barrier mp_barrier;
 typedef struct mp_condition mp_condition;
+
+/* Lock (recursive == 0) or RLock (recursive != 0). A lock belongs to the
+ * thread that acquired it: only that thread releases it.
+ * Robust: if the holder's process (or thread) dies holding the lock, the
+ * next acquirer gets MP_EOWNERDEAD, holds the lock, and should repair
+ * whatever the lock protects (a plain lock's depth is then 1).
+ * Uncontended acquire + release costs no system call on Linux. */
 MPROC_API int mp_lock_create(mp_lock **out, int recursive);
-MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);        /* MP_EOWNERDEAD: acquired, owner died */
+/* MP_OK, MP_EOWNERDEAD (acquired; the previous owner died holding it),
+ * MP_ETIMEDOUT. A recursive lock held by this thread is taken once more
+ * at once; a plain one gives MP_ESTATE (it would wait for itself). */
+MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);
+/* One level of this thread's hold; MP_ESTATE if this thread does not hold it. */
 MPROC_API int mp_lock_release(mp_lock *l);
 MPROC_API mp_lock *mp_lock_free(mp_lock *l);
+
+/* Semaphore: a count that acquire takes one from (blocking at zero) and
+ * release gives one back to. max 0: unbounded (Semaphore); otherwise the
+ * count never goes above max (BoundedSemaphore), and value must be <= max
+ * (MP_EINVAL). A process that dies does not give back what it took. */
 MPROC_API int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned max /* 0: unbounded */);
-MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);
-MPROC_API int mp_semaphore_release(mp_semaphore *s);              /* MP_EFULL past max (bounded) */
+MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);  /* MP_OK, MP_ETIMEDOUT */
+/* Never blocks; MP_EFULL past max (bounded) or past UINT32_MAX. */
+MPROC_API int mp_semaphore_release(mp_semaphore *s);
+/* The count now (addition: Python's get_value, on every platform). */
+MPROC_API int mp_semaphore_value(mp_semaphore *s, unsigned *value);
 MPROC_API mp_semaphore *mp_semaphore_free(mp_semaphore *s);
+
+/* Event: a flag, initially clear. set wakes every waiter; a waiter woken
+ * by set returns MP_OK even if the flag was cleared again since. */
 MPROC_API int mp_event_create(mp_event **out);
 MPROC_API int mp_event_set(mp_event *e);
 MPROC_API int mp_event_clear(mp_event *e);
-MPROC_API int mp_event_is_set(mp_event *e);
-MPROC_API int mp_event_wait(mp_event *e, double timeout);
+MPROC_API int mp_event_is_set(mp_event *e);                       /* 1 or 0 (MP_EINVAL for NULL) */
+MPROC_API int mp_event_wait(mp_event *e, double timeout);         /* MP_OK once set, MP_ETIMEDOUT */
 MPROC_API mp_event *mp_event_free(mp_event *e);
+
+/* Barrier for parties (>= 1) processes or threads: each wait blocks until
+ * parties waits have arrived, then all return MP_OK and the barrier is
+ * ready for the next round. A wait that times out breaks the barrier (as
+ * Python's BrokenBarrierError): it returns MP_ETIMEDOUT, and every other
+ * waiter, and every later wait, gets MP_ESTATE until mp_barrier_reset.
+ * A process that dies while waiting is not noticed: give waits a timeout,
+ * or mp_barrier_abort from a process that sees it die. */
 MPROC_API int mp_barrier_create(mp_barrier **out, unsigned parties);
 MPROC_API int mp_barrier_wait(mp_barrier *b, double timeout);     /* MP_ETIMEDOUT breaks it for all */
+/* Addition: back to a fresh round; current waiters get MP_ESTATE (Python's reset). */
+MPROC_API int mp_barrier_reset(mp_barrier *b);
+/* Addition: breaks it now; waiters get MP_ESTATE (Python's abort). */
+MPROC_API int mp_barrier_abort(mp_barrier *b);
 MPROC_API mp_barrier *mp_barrier_free(mp_barrier *b);
+
+/* Condition around a lock: lock NULL makes its own, recursive (Python's
+ * default RLock); otherwise lock is used and must outlive the condition.
+ * A child given the condition gets its lock with it. wait and notify need
+ * the calling thread to hold the lock (MP_ESTATE otherwise). */
 MPROC_API int mp_condition_create(mp_condition **out, mp_lock *lock /* NULL: its own */);
+/* Releases the lock (every level of a recursive one), sleeps until
+ * notified or the timeout, then takes the lock back (blocking, as Python
+ * does) before it returns: MP_OK notified, MP_ETIMEDOUT not, MP_EOWNERDEAD
+ * notified or not, the lock came back from a holder that died. Wake-ups
+ * may be spurious in effect (a notify taken by another waiter): re-check
+ * the predicate in a loop. */
 MPROC_API int mp_condition_wait(mp_condition *c, double timeout); /* caller holds the lock */
+/* Wakes up to n waiters (that were waiting before the call); never blocks. */
 MPROC_API int mp_condition_notify(mp_condition *c, unsigned n);
 MPROC_API int mp_condition_notify_all(mp_condition *c);
+/* Addition: mp_lock_acquire/mp_lock_release of the condition's lock. */
+MPROC_API int mp_condition_acquire(mp_condition *c, double timeout);
+MPROC_API int mp_condition_release(mp_condition *c);
 MPROC_API mp_condition *mp_condition_free(mp_condition *c);
+
 MPROC_API mp_object *mp_lock_obj(mp_lock *l);
 MPROC_API mp_object *mp_semaphore_obj(mp_semaphore *s);
 MPROC_API mp_object *mp_event_obj(mp_event *e);
@@ -318,11 +383,18 @@ MPROC_API mp_event *mp_call_event(mp_call *call, size_t i);
 MPROC_API mp_barrier *mp_call_barrier(mp_call *call, size_t i);
 MPROC_API mp_condition *mp_call_condition(mp_call *call, size_t i);
 
-/* ------------------------------------------------ Shared memory (issue: sync) */
+/* ------------------------------------------------ Shared memory (issue: sync)
+ * A block of size bytes (>= 1; MP_EINVAL for 0, MP_ETOOBIG past half the
+ * address space), zero-filled, mapped in every process it is given to
+ * (mp_shm_obj in the options, mp_call_shm in the child) at an address of
+ * that process's own: store offsets in it, never pointers. Pages take
+ * memory only once written (Windows charges its commit limit up front).
+ * It has no name, and it is gone when the last process that has it frees
+ * it or ends. Guard concurrent changes with a Lock. */
 typedef struct mp_shm mp_shm;
 MPROC_API int mp_shm_create(mp_shm **out, size_t size);           /* zero-filled */
-MPROC_API void *mp_shm_ptr(mp_shm *s);
-MPROC_API size_t mp_shm_size(mp_shm *s);
+MPROC_API void *mp_shm_ptr(mp_shm *s);                            /* page-aligned; NULL for NULL */
+MPROC_API size_t mp_shm_size(mp_shm *s);                          /* 0 for NULL */
 MPROC_API mp_shm *mp_shm_free(mp_shm *s);                         /* unmapped; gone when the last user frees */
 MPROC_API mp_object *mp_shm_obj(mp_shm *s);
 MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);

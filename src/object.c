@@ -2,6 +2,7 @@
 #include "core.h"
 #include "conn.h"
 #include "queue.h"
+#include "sync.h"
 
 int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
                       const uint8_t *blob, size_t bloblen, mp_object **out) {
@@ -11,6 +12,13 @@ int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
     return mp__conn_import(handles, nhandles, blob, bloblen, out);
   case MP__KIND_QUEUE:
     return mp__queue_import(handles, nhandles, blob, bloblen, out);
+  case MP__KIND_LOCK:
+  case MP__KIND_SEMAPHORE:
+  case MP__KIND_EVENT:
+  case MP__KIND_BARRIER:
+  case MP__KIND_CONDITION:
+  case MP__KIND_SHM:
+    return mp__sync_import(kind, handles, nhandles, blob, bloblen, out);
   default:
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: unknown object kind %lu",
                          (unsigned long)kind);
@@ -25,6 +33,14 @@ void mp__object_release(mp_object *o) {
     break;
   case MP__KIND_QUEUE:
     mp__queue_release((mp_queue *)o);
+    break;
+  case MP__KIND_LOCK:
+  case MP__KIND_SEMAPHORE:
+  case MP__KIND_EVENT:
+  case MP__KIND_BARRIER:
+  case MP__KIND_CONDITION:
+  case MP__KIND_SHM:
+    mp__sync_release(o);
     break;
   default:
     break;

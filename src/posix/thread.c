@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "posix.h"
 
@@ -111,3 +112,26 @@ int mp__cond_wait(mp__cond *c, mp__mutex *m, double timeout) {
 
 void mp__cond_signal(mp__cond *c) { pthread_cond_signal(&c->c); }
 void mp__cond_broadcast(mp__cond *c) { pthread_cond_broadcast(&c->c); }
+
+/* ------------------------------------------------------------ thread ids */
+/* The pid in the high half and a per-process thread number in the low
+ * half: unique across processes, and no system call per use (getpid() is
+ * one on current glibc, so both are worked out once per thread). A fork
+ * child's thread is a new thread with a new pid: the atfork handler makes
+ * it work its number out again. */
+static _Thread_local uint64_t my_thread_id;
+static volatile uint32_t thread_serial;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void forget_thread_id(void) { my_thread_id = 0; }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_thread_id); }
+
+uint64_t mp__thread_id(void) {
+  uint64_t id = my_thread_id;
+  if (id) return id;
+  pthread_once(&atfork_once, register_atfork);
+  uint32_t serial = mp__atomic_add32(&thread_serial, 1);
+  id = ((uint64_t)(uint32_t)getpid() << 32) | serial;
+  my_thread_id = id;
+  return id;
+}

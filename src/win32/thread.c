@@ -76,3 +76,7 @@ int mp__cond_wait(mp__cond *c, mp__mutex *m, double timeout) {
 
 void mp__cond_signal(mp__cond *c) { WakeConditionVariable(&c->cv); }
 void mp__cond_broadcast(mp__cond *c) { WakeAllConditionVariable(&c->cv); }
+
+/* Thread ids are unique system-wide among live threads, and reading one is
+ * a load from the thread's own block, no system call. */
+uint64_t mp__thread_id(void) { return (uint64_t)GetCurrentThreadId(); }
