@@ -55,14 +55,11 @@ static int buf_reserve(mp__buf *b, size_t n) {
   return 0;
 fail:
   b->failed = 1;
+  b->cap = b->len; /* no room left: the inline put ignores every later put */
   return -1;
 }
 
-void mp__buf_put(mp__buf *b, const void *p, size_t n) {
-  if (n == 0 || buf_reserve(b, n) != 0) return;
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
+int mp__buf_grow(mp__buf *b, size_t n) { return buf_reserve(b, n); }
 
 void mp__buf_put_u32(mp__buf *b, uint32_t v) {
   uint8_t tmp[4];

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct mp__buf {
   uint8_t *data;
@@ -18,7 +19,14 @@ void mp__buf_init(mp__buf *b);
  * costs no allocation; it moves to the heap only if it outgrows it. */
 void mp__buf_init_on(mp__buf *b, void *storage, size_t cap);
 void mp__buf_release(mp__buf *b);
-void mp__buf_put(mp__buf *b, const void *p, size_t n);
+/* Grows b for n more bytes (out of line: the rare case); 0 or -1. */
+int mp__buf_grow(mp__buf *b, size_t n);
+/* Inline: a put into room already there is a bounds check and a copy. */
+static inline void mp__buf_put(mp__buf *b, const void *p, size_t n) {
+  if (n == 0 || (b->cap - b->len < n && mp__buf_grow(b, n) != 0)) return;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
 void mp__buf_put_u32(mp__buf *b, uint32_t v);
 void mp__buf_put_u64(mp__buf *b, uint64_t v);
 void mp__buf_put_str(mp__buf *b, const char *s);      /* u32 length + bytes */

@@ -29,11 +29,12 @@ int mp_call_return(mp_call *call, const void *data, size_t len) {
   if (len > MP_MAX_MESSAGE)
     return mp__set_error(MP_ETOOBIG, "mp_call_return: %llu bytes is over MP_MAX_MESSAGE",
                          (unsigned long long)len);
-  void *copy = malloc(len ? len : 1);
+  void *copy = len <= sizeof call->result_inline ? (void *)call->result_inline : malloc(len);
   if (!copy) return mp__set_error(MP_ENOMEM, "mp_call_return: out of memory for %llu bytes",
                                   (unsigned long long)len);
-  if (len) memcpy(copy, data, len);
-  free(call->result);
+  /* memmove: data may be the previous result's own bytes. */
+  if (len) memmove(copy, data, len);
+  if (call->result != (void *)call->result_inline && call->result != copy) free(call->result);
   call->result = copy;
   call->result_len = len;
   return MP_OK;
@@ -65,7 +66,7 @@ mp_object *mp__call_object(mp_call *call, size_t i, int kind) {
 mp__handle mp__call_result_handle(mp_call *call) { return call->result_handle; }
 
 void mp__call_release(mp_call *call) {
-  free(call->result);
+  if (call->result != (void *)call->result_inline) free(call->result);
   free(call->message);
   call->result = NULL;
   call->message = NULL;

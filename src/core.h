@@ -71,10 +71,12 @@ struct mp_call {
   int worker_id;
   mp_object **objects;
   size_t nobjects;
-  void *result;
+  void *result;               /* result_inline, or a heap copy */
   size_t result_len;
   char *message;
   mp__handle result_handle;   /* where the worker sends the RESULT frame */
+  /* Small results (most map items) are kept here: no malloc per item. */
+  uint64_t result_inline[8];
 };
 void mp__call_release(mp_call *call);
 /* For tests that play a hostile child. */

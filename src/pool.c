@@ -94,6 +94,8 @@ struct job {
   void *progress_ud;
   int progress_queued;     /* on pool->progress_jobs */
   job *next_progress;
+  int cancel_requested;    /* mp_async_cancel was called: no chunk of it
+                              may start from now on, wherever it is */
   int completed;           /* every item has an outcome */
   volatile uint32_t ready; /* and its callback has run; set under the lock,
                               read without it only by job_wait's spin */
@@ -221,6 +223,15 @@ static void job_mark_completed(mp_pool *p, job *j) {
   p->done_jobs = j;
 }
 
+/* Queues j's progress report for the scheduler's thread. Lock held. */
+static void note_progress(job *j) {
+  if (j->progress && !j->progress_queued) {
+    j->progress_queued = 1;
+    j->next_progress = j->pool->progress_jobs;
+    j->pool->progress_jobs = j;
+  }
+}
+
 /* Records item i's outcome. With the lock held. */
 static void job_deliver(job *j, size_t index, int status, int code, const char *message, const void *data,
                         size_t len) {
@@ -250,11 +261,7 @@ static void job_deliver(job *j, size_t index, int status, int code, const char *
     j->first_fail = i;
     j->first_fail_status = status;
   }
-  if (j->progress && !j->progress_queued) {
-    j->progress_queued = 1;
-    j->next_progress = j->pool->progress_jobs;
-    j->pool->progress_jobs = j;
-  }
+  note_progress(j);
   if (j->kind == JOB_IMAP) {
     mp_iter *it = j->iter;
     it->slot_state[i] = SLOT_READY;
@@ -351,7 +358,16 @@ static void take_chunk_result(worker *w, uint64_t id, const uint8_t *body, size_
   if (!c) return; /* a chunk we no longer track (cannot happen) */
   deliver_ctx d = {c};
   size_t before = c->job->outcomes;
-  if (mp__chunk_decode(body, len, (uint32_t)c->n, deliver_one, &d) != MP_OK) {
+  job *j = c->job;
+  const uint8_t *packed;
+  size_t size;
+  if (j->kind == JOB_MAP && j->fixed_out && !j->results && !c->cancelled &&
+      mp__chunk_packed(body, len, (uint32_t)c->n, &packed, &size) && size == j->out_size) {
+    /* A blocking fixed-size map, every item OK: one copy for the chunk. */
+    if (c->n && size) memcpy((uint8_t *)j->fixed_out + c->first * size, packed, c->n * size);
+    j->outcomes += c->n;
+    note_progress(j);
+  } else if (mp__chunk_decode(body, len, (uint32_t)c->n, deliver_one, &d) != MP_OK) {
     /* A worker that sends garbage: the rest of the chunk fails. */
     size_t got = c->job->outcomes - before;
     for (size_t k = got; k < c->n; k++)
@@ -480,6 +496,13 @@ static void bury(mp_pool *p, worker *w) {
         if (c->cancelled) {
           c->job->outcomes += c->n;
           job_mark_completed(p, c->job);
+          chunk_free(c);
+          continue;
+        }
+        if (c->job->cancel_requested) {
+          /* Cancelled while this worker was being reaped, when no list
+           * showed where the chunk was. */
+          chunk_fail(p, c, MP_ECANCELLED, 0, "cancelled before it ran");
           chunk_free(c);
           continue;
         }
@@ -1093,6 +1116,7 @@ int mp_async_cancel(mp_async *a) {
     mp__mutex_unlock(p->lock);
     return mp__set_error(MP_ESTATE, "mp_async_cancel: it has already finished");
   }
+  j->cancel_requested = 1;
   /* Queued chunks: drop them. */
   chunk *prev = NULL;
   for (chunk *c = p->pending, *next; c; c = next) {

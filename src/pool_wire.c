@@ -60,22 +60,37 @@ void mp__chunk_builder_reset(mp__chunk_builder *b) {
   b->size = 0;
 }
 
-void mp__chunk_builder_add(mp__chunk_builder *b, int status, int code, const char *message, const void *data,
-                           size_t len) {
-  if (status != MP_OK || (b->n > 0 && len != b->size)) b->can_pack = 0;
-  if (b->n == 0) b->size = len;
-  if (b->can_pack) mp__buf_put(&b->packed, data, len);
-  mp__buf_put_u32(&b->full, (uint32_t)status);
-  mp__buf_put_u32(&b->full, (uint32_t)code);
+static void put_full(mp__buf *full, int status, int code, const char *message, const void *data, size_t len) {
+  mp__buf_put_u32(full, (uint32_t)status);
+  mp__buf_put_u32(full, (uint32_t)code);
   if (message) {
     size_t m = strlen(message);
     if (m > MESSAGE_MAX) m = MESSAGE_MAX;
-    mp__buf_put_u32(&b->full, (uint32_t)m);
-    mp__buf_put(&b->full, message, m);
+    mp__buf_put_u32(full, (uint32_t)m);
+    mp__buf_put(full, message, m);
   } else {
-    mp__buf_put_u32(&b->full, NO_MESSAGE);
+    mp__buf_put_u32(full, NO_MESSAGE);
   }
-  mp__buf_put_bytes(&b->full, status == MP_OK ? data : NULL, status == MP_OK ? len : 0);
+  mp__buf_put_bytes(full, status == MP_OK ? data : NULL, status == MP_OK ? len : 0);
+}
+
+void mp__chunk_builder_add(mp__chunk_builder *b, int status, int code, const char *message, const void *data,
+                           size_t len) {
+  if (b->n == 0) b->size = len;
+  if (b->can_pack && status == MP_OK && len == b->size) {
+    /* The common case, every item OK and the same size: just the bytes. */
+    mp__buf_put(&b->packed, data, len);
+    b->n++;
+    return;
+  }
+  if (b->can_pack) {
+    /* The first item that does not fit the short form: restate the
+     * earlier ones (all OK, all b->size bytes) in the long form. */
+    b->can_pack = 0;
+    for (uint32_t i = 0; i < b->n; i++)
+      put_full(&b->full, MP_OK, 0, NULL, b->packed.data ? b->packed.data + (size_t)i * b->size : NULL, b->size);
+  }
+  put_full(&b->full, status, code, message, data, len);
   b->n++;
 }
 
@@ -96,6 +111,18 @@ int mp__chunk_builder_send(mp__chunk_builder *b, mp__handle h, uint64_t id) {
 void mp__chunk_builder_release(mp__chunk_builder *b) {
   mp__buf_release(&b->full);
   mp__buf_release(&b->packed);
+}
+
+int mp__chunk_packed(const uint8_t *p, size_t len, uint32_t expect_n, const uint8_t **data, size_t *size) {
+  mp__rd r;
+  mp__rd_init(&r, p, len);
+  uint32_t n = mp__rd_u32(&r), packed = mp__rd_u32(&r);
+  uint64_t each = mp__rd_u64(&r);
+  if (r.failed || n != expect_n || packed != 1) return 0;
+  if (each > SIZE_MAX / (n ? n : 1) || (uint64_t)(r.len - r.off) != each * n) return 0;
+  *data = p + r.off;
+  *size = (size_t)each;
+  return 1;
 }
 
 static int known_status(int s) { return s <= MP_OK && s >= MP_ESYS; }

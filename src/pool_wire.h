@@ -59,6 +59,10 @@ void mp__chunk_builder_add(mp__chunk_builder *b, int status, int code, const cha
 int mp__chunk_builder_send(mp__chunk_builder *b, mp__handle h, uint64_t id);
 void mp__chunk_builder_release(mp__chunk_builder *b);
 
+/* Parent side, the fast path: 1 if the payload is the short form (every
+ * item OK, each *size bytes, back to back from *data), else 0 (then use
+ * mp__chunk_decode, which also judges whether it is malformed). */
+int mp__chunk_packed(const uint8_t *p, size_t len, uint32_t expect_n, const uint8_t **data, size_t *size);
 /* Parent side: calls each(ud, i, outcome) for i in 0..n-1. MP_EPROTO if
  * malformed (nothing after the bad item is delivered). */
 int mp__chunk_decode(const uint8_t *p, size_t len, uint32_t expect_n,
