@@ -71,6 +71,18 @@ static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uin
 }
 #endif
 
+/* One step of a spin-wait: tells the CPU this is a busy loop (pause on
+ * x86, yield on ARM), which saves power and lets a sibling hyperthread run. */
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+static inline void mp__cpu_relax(void) { _mm_pause(); }
+#elif defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+static inline void mp__cpu_relax(void) { __builtin_ia32_pause(); }
+#elif defined(__GNUC__) && defined(__aarch64__)
+static inline void mp__cpu_relax(void) { __asm__ __volatile__("yield"); }
+#else
+static inline void mp__cpu_relax(void) {}
+#endif
+
 /* A kernel object a child can be handed: a file descriptor on POSIX, a
  * HANDLE on Windows, carried as an integer so the core can put it in a
  * bootstrap message. */
@@ -197,6 +209,16 @@ int mp__pwait_init(void *slot, mp__handle *h);
 uint32_t mp__pwait_seq(void *slot);
 int mp__pwait_wait(void *slot, mp__handle h, uint32_t seen, double timeout);
 void mp__pwait_wake(void *slot, mp__handle h, int all);
+/* The cheaper protocol of the same slot, for hot paths (a queue's put and
+ * get), where most wakes find nobody asleep. A sleeper announces itself
+ * (prepare), then looks at its state under the lock that guards it, then
+ * either sleeps (commit) or withdraws (cancel). A waker changes the state
+ * under that lock and then calls wake_sleepers, which costs one read when
+ * nobody announced. Use one protocol or the other on a slot, not both. */
+uint32_t mp__pwait_prepare(void *slot);
+int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout); /* OK or ETIMEDOUT */
+void mp__pwait_cancel(void *slot);
+void mp__pwait_wake_sleepers(void *slot, mp__handle h, int all);
 
 /* -------------------------------------------------------------- children */
 enum { MP__SIG_TERM = 15, MP__SIG_KILL = 9 };
@@ -241,18 +263,24 @@ void mp__child_free(mp__child *c);
  * listener; other POSIX: a Unix socket in a private mkdtemp directory;
  * Windows: a local-only named pipe). It is not a secret: whoever connects
  * must still prove itself to the server (the manager sends a random
- * token). A connection is one handle, close-on-exec / non-inheritable,
- * that mp__read, mp__write_all and mp__write_parts use in both
- * directions, and mp__handle_close closes. */
+ * token). A connection is two handles, close-on-exec / non-inheritable:
+ * one to read from with mp__read, one to write to with mp__write_all and
+ * mp__write_parts, each closed with mp__handle_close. When the peer
+ * goes, reads see MP_ECLOSED and writes fail with it. (POSIX: a pair of
+ * pipes the listener hands over the socket, because a pipe wakes its
+ * reader faster than a socket does; Windows: the duplex pipe instance and
+ * a duplicate of its handle.) */
 #define MP__ENDPOINT_NAME_MAX 128
 typedef struct mp__listener mp__listener;
 /* Listens on a new name, written to name (NUL-terminated). */
 int mp__endpoint_listen(mp__listener **out, char name[MP__ENDPOINT_NAME_MAX]);
-/* The next connection: MP_OK and *conn, or MP_ETIMEDOUT. */
-int mp__endpoint_accept(mp__listener *l, mp__handle *conn, double timeout);
-/* Connects to a listener: MP_OK and *conn; MP_ECLOSED if nobody listens
- * under that name (the server is gone); MP_ETIMEDOUT if it stayed busy. */
-int mp__endpoint_connect(const char *name, mp__handle *conn, double timeout);
+/* The next connection: MP_OK with *rd and *wr, or MP_ETIMEDOUT. It never
+ * waits on a client that connected and then said nothing. */
+int mp__endpoint_accept(mp__listener *l, mp__handle *rd, mp__handle *wr, double timeout);
+/* Connects to a listener: MP_OK with *rd and *wr; MP_ECLOSED if nobody
+ * listens under that name (the server is gone); MP_ETIMEDOUT if it stayed
+ * busy. */
+int mp__endpoint_connect(const char *name, mp__handle *rd, mp__handle *wr, double timeout);
 /* Stops listening and removes the name; connections already made stay. */
 void mp__endpoint_close(mp__listener *l);
 

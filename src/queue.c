@@ -301,19 +301,23 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
   queue_shared *s = q->sh;
   uint64_t need = record_size(len);
   double deadline = mp__deadline(timeout);
+  /* Sleeping takes two looks: announce, look again under the lock, sleep
+   * only if there is still no room (so a getter's wake is never missed,
+   * and costs nothing when nobody announced). */
+  uint32_t seen = 0;
+  int announced = 0, rc = MP_OK;
   for (;;) {
-    uint32_t seen = mp__pwait_seq(s->not_full);
-    int rc = lock(q);
-    if (rc != MP_OK) return rc;
+    if ((rc = lock(q)) != MP_OK) break;
     if (s->closed) {
       unlock(q);
-      return mp__set_error(MP_ECLOSED, "mp_queue_put: the queue is closed");
+      rc = mp__set_error(MP_ECLOSED, "mp_queue_put: the queue is closed");
+      break;
     }
     int wraps = 0;
     uint64_t at = s->maxsize && s->count >= s->maxsize ? UINT64_MAX : place(s, need, &wraps);
     if (at != UINT64_MAX && (rc = ensure_usable(q, at + need)) != MP_OK) {
       unlock(q);
-      return rc;
+      break;
     }
     if (at != UINT64_MAX) {
       if (at + need > s->high) s->high = at + need;
@@ -326,24 +330,35 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
       s->count++;
       if (s->joinable) s->unfinished++;
       unlock(q);
-      mp__pwait_wake(s->not_empty, q->h[H_NOT_EMPTY], 0);
-      return MP_OK;
+      mp__pwait_wake_sleepers(s->not_empty, q->h[H_NOT_EMPTY], 0);
+      break;
     }
     int bounded = s->maxsize != 0 || need > s->capacity;
     unlock(q);
     if (!bounded) {
       /* Unbounded: never block on a slow consumer. The only limit is the
        * ring's address space, and running into it is an error. */
-      return mp__set_error(MP_ENOMEM, "mp_queue_put: the queue's %llu-byte store is full",
-                           (unsigned long long)s->capacity);
+      rc = mp__set_error(MP_ENOMEM, "mp_queue_put: the queue's %llu-byte store is full",
+                         (unsigned long long)s->capacity);
+      break;
     }
     double left = mp__remaining(deadline);
-    if (left == 0)
-      return timeout == 0 ? mp__set_error(MP_EFULL, "mp_queue_put: the queue is full")
-                          : mp__set_error(MP_ETIMEDOUT, "mp_queue_put: timed out waiting for room");
-    rc = mp__pwait_wait(s->not_full, q->h[H_NOT_FULL], seen, left);
+    if (left == 0) {
+      rc = timeout == 0 ? mp__set_error(MP_EFULL, "mp_queue_put: the queue is full")
+                        : mp__set_error(MP_ETIMEDOUT, "mp_queue_put: timed out waiting for room");
+      break;
+    }
+    if (!announced) {
+      seen = mp__pwait_prepare(s->not_full);
+      announced = 1;
+      continue;
+    }
+    announced = 0;
+    rc = mp__pwait_commit(s->not_full, q->h[H_NOT_FULL], seen, left);
     if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
   }
+  if (announced) mp__pwait_cancel(s->not_full);
+  return rc;
 }
 
 /* ----------------------------------------------------------------- get */
@@ -352,7 +367,12 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
 static void spin_for_message(const queue_shared *s) {
   for (int i = 0; i < SPIN_ROUNDS; i++) {
     if (mp__atomic_load64((volatile uint64_t *)&s->count) || s->closed) return;
-    if ((i & 63) == 63) mp__yield();
+    /* Mostly on the CPU (the producer is on another one); now and then
+     * let go of it, in case the producer waits for this very CPU. */
+    if ((i & 1023) == 1023)
+      mp__yield();
+    else
+      mp__cpu_relax();
   }
 }
 
@@ -391,34 +411,47 @@ static int take(mp_queue *q, void *buf, size_t cap, int alloc, void **data, size
 static int get(mp_queue *q, void *buf, size_t cap, int alloc, void **data, size_t *len, double timeout) {
   queue_shared *s = q->sh;
   double deadline = mp__deadline(timeout);
-  int spun = 0;
+  /* As in put: spin a little, then announce, look again, and sleep. */
+  uint32_t seen = 0;
+  int spun = 0, announced = 0, rc = MP_OK;
   for (;;) {
-    uint32_t seen = mp__pwait_seq(s->not_empty);
-    int rc = lock(q);
-    if (rc != MP_OK) return rc;
+    if ((rc = lock(q)) != MP_OK) break;
     if (s->count) {
       rc = take(q, buf, cap, alloc, data, len);
       int bounded = s->maxsize != 0;
       unlock(q);
-      if (rc == MP_OK && bounded) mp__pwait_wake(s->not_full, q->h[H_NOT_FULL], 0);
-      return rc;
+      if (rc == MP_OK && bounded) mp__pwait_wake_sleepers(s->not_full, q->h[H_NOT_FULL], 0);
+      break;
     }
     int closed = s->closed;
     unlock(q);
-    if (closed) return mp__set_error(MP_ECLOSED, "the queue is closed and drained");
+    if (closed) {
+      rc = mp__set_error(MP_ECLOSED, "the queue is closed and drained");
+      break;
+    }
     double left = mp__remaining(deadline);
-    if (left == 0)
-      return timeout == 0 ? mp__set_error(MP_EEMPTY, "the queue is empty")
-                          : mp__set_error(MP_ETIMEDOUT, "timed out waiting for a message");
+    if (left == 0) {
+      rc = timeout == 0 ? mp__set_error(MP_EEMPTY, "the queue is empty")
+                        : mp__set_error(MP_ETIMEDOUT, "timed out waiting for a message");
+      break;
+    }
     if (!spun) {
       spun = 1;
       spin_for_message(s);
       continue;
     }
-    rc = mp__pwait_wait(s->not_empty, q->h[H_NOT_EMPTY], seen, left);
-    if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
+    if (!announced) {
+      seen = mp__pwait_prepare(s->not_empty);
+      announced = 1;
+      continue;
+    }
+    announced = 0;
     spun = 0;
+    rc = mp__pwait_commit(s->not_empty, q->h[H_NOT_EMPTY], seen, left);
+    if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
   }
+  if (announced) mp__pwait_cancel(s->not_empty);
+  return rc;
 }
 
 int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout) {
@@ -448,8 +481,8 @@ int mp_queue_close(mp_queue *q) {
   q->sh->closed = 1;
   unlock(q);
   /* Everyone waiting must look again: getters drain, putters fail. */
-  mp__pwait_wake(q->sh->not_empty, q->h[H_NOT_EMPTY], 1);
-  mp__pwait_wake(q->sh->not_full, q->h[H_NOT_FULL], 1);
+  mp__pwait_wake_sleepers(q->sh->not_empty, q->h[H_NOT_EMPTY], 1);
+  mp__pwait_wake_sleepers(q->sh->not_full, q->h[H_NOT_FULL], 1);
   return MP_OK;
 }
 

@@ -71,16 +71,25 @@ static int timed_lock(pthread_mutex_t *m, double timeout) {
 #endif
 }
 
+/* A holder keeps the lock for a few hundred nanoseconds (a queue's
+ * bookkeeping and copy), far less than sleeping in the kernel and being
+ * woken costs: try a little longer before taking the blocking path. */
+#define LOCK_SPINS 100
+
+static int spin_trylock(pthread_mutex_t *m) {
+  int e = EBUSY;
+  for (int i = 0; i < LOCK_SPINS && e == EBUSY; i++) {
+    if (i) mp__cpu_relax();
+    e = pthread_mutex_trylock(m);
+  }
+  return e;
+}
+
 int mp__plock_acquire(void *slot, mp__handle h, double timeout) {
   pthread_mutex_t *m = slot;
   (void)h;
-  int e;
-  if (timeout < 0)
-    e = pthread_mutex_lock(m);
-  else if (timeout == 0)
-    e = pthread_mutex_trylock(m);
-  else
-    e = timed_lock(m, timeout);
+  int e = timeout == 0 ? pthread_mutex_trylock(m) : spin_trylock(m);
+  if (e == EBUSY && timeout != 0) e = timeout < 0 ? pthread_mutex_lock(m) : timed_lock(m, timeout);
   if (e == 0) return MP_OK;
   if (e == EBUSY || e == ETIMEDOUT) return mp__set_error(MP_ETIMEDOUT, "lock: timed out");
   if (e == EOWNERDEAD) {
@@ -210,6 +219,61 @@ void mp__pwait_wake(void *slot, mp__handle h, int all) {
   /* Only a syscall when somebody sleeps: a busy queue never pays for it. */
   if (mp__atomic_load32(&w->waiters))
     syscall(SYS_futex, &w->seq, FUTEX_WAKE, all ? INT_MAX : 1, NULL, NULL, 0);
+#else
+  (void)all;
+#endif
+}
+
+/* ----------------------------------------------- announce, look, sleep */
+uint32_t mp__pwait_prepare(void *slot) {
+  wait_slot *w = slot;
+  mp__atomic_add32(&w->waiters, 1);
+  return mp__atomic_load32(&w->seq);
+}
+
+void mp__pwait_cancel(void *slot) { mp__atomic_add32(&((wait_slot *)slot)->waiters, -1); }
+
+int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout) {
+  wait_slot *w = slot;
+  (void)h;
+  int rc = MP_OK;
+  if (timeout == 0) {
+    rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+  } else {
+#if HAVE_FUTEX
+    struct timespec ts, *tsp = NULL;
+    if (timeout > 0) {
+      ts.tv_sec = (time_t)timeout;
+      ts.tv_nsec = (long)((timeout - (double)ts.tv_sec) * 1e9);
+      tsp = &ts;
+    }
+    if (syscall(SYS_futex, &w->seq, FUTEX_WAIT, seen, tsp, NULL, 0) != 0 && errno == ETIMEDOUT)
+      rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+#else
+    double deadline = mp__deadline(timeout);
+    double nap = 10e-6;
+    while (mp__atomic_load32(&w->seq) == seen) {
+      double left = mp__remaining(deadline);
+      if (left == 0) {
+        rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+        break;
+      }
+      mp__sleep(left > 0 && left < nap ? left : nap);
+      if (nap < 1e-3) nap *= 2;
+    }
+#endif
+  }
+  mp__pwait_cancel(slot);
+  return rc;
+}
+
+void mp__pwait_wake_sleepers(void *slot, mp__handle h, int all) {
+  wait_slot *w = slot;
+  (void)h;
+  if (!mp__atomic_load32(&w->waiters)) return; /* the common case: one read */
+  mp__atomic_add32(&w->seq, 1);
+#if HAVE_FUTEX
+  syscall(SYS_futex, &w->seq, FUTEX_WAKE, all ? INT_MAX : 1, NULL, NULL, 0);
 #else
   (void)all;
 #endif

@@ -81,3 +81,36 @@ void mp__pwait_wake(void *slot, mp__handle h, int all) {
   uint32_t sleepers = mp__atomic_load32(&w->waiters);
   if (sleepers) ReleaseSemaphore(MP__HANDLE_OF(h), all ? (LONG)sleepers : 1, NULL);
 }
+
+/* ----------------------------------------------- announce, look, sleep */
+uint32_t mp__pwait_prepare(void *slot) {
+  wait_slot *w = slot;
+  mp__atomic_add32(&w->waiters, 1);
+  return mp__atomic_load32(&w->seq);
+}
+
+void mp__pwait_cancel(void *slot) { mp__atomic_add32(&((wait_slot *)slot)->waiters, -1); }
+
+int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout) {
+  wait_slot *w = slot;
+  int rc = MP_OK;
+  if (timeout == 0) {
+    rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+  } else if (mp__atomic_load32(&w->seq) == seen) {
+    DWORD r = WaitForSingleObject(MP__HANDLE_OF(h), mp__win_ms(timeout));
+    if (r == WAIT_TIMEOUT)
+      rc = mp__set_error(MP_ETIMEDOUT, "timed out");
+    else if (r != WAIT_OBJECT_0)
+      rc = mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (wait point)");
+  }
+  mp__pwait_cancel(slot);
+  return rc;
+}
+
+void mp__pwait_wake_sleepers(void *slot, mp__handle h, int all) {
+  wait_slot *w = slot;
+  uint32_t sleepers = mp__atomic_load32(&w->waiters);
+  if (!sleepers) return; /* the common case: one read */
+  mp__atomic_add32(&w->seq, 1);
+  ReleaseSemaphore(MP__HANDLE_OF(h), all ? (LONG)sleepers : 1, NULL);
+}
