@@ -78,26 +78,21 @@ int mp__sync_seg_import(mp__sync_seg *s, int kind, const mp__handle *handles, si
   *used = 0;
   uint32_t present = mp__rd_u32(r);
   mp__handle *dst[3] = {&s->shm, &s->lock, &s->wait};
-  if (r->failed || !(present & H_SHM) || present > 7) goto bad;
-  for (int i = 0; i < 3; i++) {
+  int well_formed = !r->failed && (present & H_SHM) && present <= 7;
+  for (int i = 0; i < 3 && well_formed; i++) {
     if (!(present & (1u << i))) continue;
-    if (*used == avail) goto bad;
-    *dst[i] = handles[(*used)++];
+    if (*used == avail) well_formed = 0;
+    else *dst[i] = handles[(*used)++];
   }
-  int rc = map_page(s, 0);
-  if (rc != MP_OK) {
-    mp__sync_seg_release(s);
-    return rc;
+  int rc = well_formed ? map_page(s, 0)
+                       : mp__set_error(MP_EPROTO, "malformed bootstrap message: synchronization object description");
+  if (rc == MP_OK) {
+    const sync_header *h = (const sync_header *)s->mem;
+    if (h->magic != SYNC_MAGIC || h->version != SYNC_VERSION || h->kind != (uint32_t)kind)
+      rc = mp__set_error(MP_EPROTO, "malformed shared object: its page does not hold kind %d", kind);
   }
-  const sync_header *h = (const sync_header *)s->mem;
-  if (h->magic != SYNC_MAGIC || h->version != SYNC_VERSION || h->kind != (uint32_t)kind) {
-    mp__sync_seg_release(s);
-    return mp__set_error(MP_EPROTO, "malformed shared object: its page does not hold a %d", kind);
-  }
-  return MP_OK;
-bad:
-  mp__sync_seg_release(s);
-  return mp__set_error(MP_EPROTO, "malformed bootstrap message: synchronization object description");
+  if (rc != MP_OK) mp__sync_seg_release(s);
+  return rc;
 }
 
 int mp__sync_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob) {
