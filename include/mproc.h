@@ -400,24 +400,65 @@ MPROC_API mp_object *mp_shm_obj(mp_shm *s);
 MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
 
 /* ------------------------------------------------------ Manager (issue: sync)
- * A server process that holds shared dicts and lists; proxies in any process. */
+ * A server process that holds named dicts and lists of byte values; any
+ * process given the manager (listed in options.objects, reached with
+ * mp_call_manager) uses them through proxies. Every call is one round trip
+ * to the server over this process's own connection, made on its first
+ * call and shared by its threads (one call at a time). Calls block until
+ * the server answers; none waits on a server that is gone: a manager that
+ * was shut down, freed, or died (even in the middle of a call) reads
+ * MP_ECLOSED, and a call cut off that way may or may not have been applied.
+ * The server is a child of the process that started it and ends when that
+ * process frees it, shuts it down, or dies.
+ *
+ * Keys and names are C strings of at most MP_MANAGER_KEY_MAX bytes (more:
+ * MP_EINVAL); values are bytes, 0 to MP_MAX_MESSAGE of them (more:
+ * MP_ETOOBIG). Every call may also return MP_EINVAL for a NULL argument,
+ * MP_ENOMEM, MP_EPROTO (the server answered nonsense: the connection is
+ * dropped) and MP_ESYS. */
 typedef struct mp_manager mp_manager;
 typedef struct mp_dict mp_dict;
 typedef struct mp_list mp_list;
+#define MP_MANAGER_KEY_MAX 1024   /* (addition) */
+
+/* Starts the server process (by the default start method) and waits until
+ * it listens. MP_EBOOTSTRAP before mp_main(). */
 MPROC_API int mp_manager_start(mp_manager **out);
-MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);  /* get or create */
+/* The dict (list) called name, created empty if it does not exist yet:
+ * every process that opens the same name sees the same one. Dicts and
+ * lists have separate names. *out is a proxy for this process; free it
+ * with mp_dict_free (the data stays in the server). */
+MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);
 MPROC_API int mp_manager_list(mp_manager *m, const char *name, mp_list **out);
+/* d[key] = the len bytes at val (copied). */
 MPROC_API int mp_dict_set(mp_dict *d, const char *key, const void *val, size_t len);
-MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len); /* MP_ENOTFOUND */
-MPROC_API int mp_dict_del(mp_dict *d, const char *key);
+/* A copy of d[key] in *val (release with mp_free; non-NULL even for 0
+ * bytes) and its size in *len. MP_ENOTFOUND if there is no such key. */
+MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len);
+MPROC_API int mp_dict_del(mp_dict *d, const char *key);   /* MP_ENOTFOUND if absent */
 MPROC_API int mp_dict_len(mp_dict *d, size_t *n);
-MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now); /* atomic counter */
+/* d[key] += delta in one step in the server, so concurrent adders never
+ * lose an update (the d[k] += 1 trap of get-then-set). The value is an
+ * int64_t in this machine's byte order (8 bytes, as mp_dict_get returns
+ * it); a missing key counts from 0. *now (may be NULL) gets the new value.
+ * MP_EINVAL if the value there is not 8 bytes or the sum would overflow
+ * (nothing changes then). */
+MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now);
 MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
+/* A copy of item i (mp_free it); MP_ENOTFOUND if i >= the length. */
 MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
 MPROC_API int mp_list_len(mp_list *l, size_t *n);
+/* Free the proxy only; the data stays in the server for other proxies. A
+ * proxy outliving its manager is safe: its calls read MP_ECLOSED. */
 MPROC_API mp_dict *mp_dict_free(mp_dict *d);
 MPROC_API mp_list *mp_list_free(mp_list *l);
+/* Ends the server cleanly and reaps it (a server that does not end within
+ * a few seconds is killed); every later call, from any process, reads
+ * MP_ECLOSED. Only the process that started the manager may: elsewhere
+ * MP_ESTATE. Again after the first: MP_OK. */
 MPROC_API int mp_manager_shutdown(mp_manager *m);
+/* In the process that started it: shuts the server down and frees m. In a
+ * task, the manager belongs to the call and this does nothing. */
 MPROC_API mp_manager *mp_manager_free(mp_manager *m);
 MPROC_API mp_object *mp_manager_obj(mp_manager *m);
 MPROC_API mp_manager *mp_call_manager(mp_call *call, size_t i);

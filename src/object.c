@@ -1,6 +1,7 @@
 /* Shareable objects: how a worker rebuilds what its parent listed. */
 #include "core.h"
 #include "conn.h"
+#include "manager.h"
 #include "queue.h"
 #include "sync.h"
 
@@ -12,6 +13,8 @@ int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
     return mp__conn_import(handles, nhandles, blob, bloblen, out);
   case MP__KIND_QUEUE:
     return mp__queue_import(handles, nhandles, blob, bloblen, out);
+  case MP__KIND_MANAGER:
+    return mp__manager_import(handles, nhandles, blob, bloblen, out);
   case MP__KIND_LOCK:
   case MP__KIND_SEMAPHORE:
   case MP__KIND_EVENT:
@@ -33,6 +36,9 @@ void mp__object_release(mp_object *o) {
     break;
   case MP__KIND_QUEUE:
     mp__queue_release((mp_queue *)o);
+    break;
+  case MP__KIND_MANAGER:
+    mp__manager_release((mp_manager *)o);
     break;
   case MP__KIND_LOCK:
   case MP__KIND_SEMAPHORE:

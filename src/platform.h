@@ -283,6 +283,10 @@ int mp__endpoint_accept(mp__listener *l, mp__handle *rd, mp__handle *wr, double 
 int mp__endpoint_connect(const char *name, mp__handle *rd, mp__handle *wr, double timeout);
 /* Stops listening and removes the name; connections already made stay. */
 void mp__endpoint_close(mp__listener *l);
+/* Removes what a listener that was killed left of its name (a filesystem
+ * name's socket file and private directory; nothing where names die with
+ * their listener). For the listener's parent, after reaping it. */
+void mp__endpoint_remove(const char *name);
 
 /* len bytes from the OS's cryptographic generator (tokens, names). */
 int mp__random_bytes(void *buf, size_t len);
@@ -293,6 +297,12 @@ int mp__random_bytes(void *buf, size_t len);
  * child gets the same from mp__spawn before fork_entry runs, and there also
  * closes every descriptor it was not handed. */
 int mp__worker_init_spawned(void);
+/* The handles a worker was handed stay the worker's own: programs a task
+ * starts do not inherit them (close-on-exec; not inheritable), and on
+ * POSIX a child a task forks closes the first nclose of them (the task and
+ * result pipes), so no descendant keeps a pipe open that must read EOF
+ * when the worker ends. */
+void mp__worker_guard_handles(const mp__handle *h, size_t n, size_t nclose);
 /* Flushes stdout and stderr and ends this process at once with code. */
 void mp__worker_exit(int code);
 

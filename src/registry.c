@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "manager.h"
 
 typedef struct task_entry {
   char name[MP__TASK_NAME_MAX + 1];
@@ -41,7 +42,17 @@ int mp_register(const char *name, mp_task_fn fn) {
   return MP_OK;
 }
 
+/* Tasks of the library itself (the manager's server), found in every
+ * process without the user registering them: a spawned child rebuilds
+ * only what main() registers. A user's task cannot take their names. */
+static const struct {
+  const char *name;
+  mp_task_fn fn;
+} builtins[] = {{MP__MGR_TASK, mp__manager_serve}};
+
 mp_task_fn mp__task_lookup(const char *name) {
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (strcmp(builtins[i].name, name) == 0) return builtins[i].fn;
   for (size_t i = 0; i < ntasks; i++)
     if (strcmp(tasks[i].name, name) == 0) return tasks[i].fn;
   return NULL;

@@ -22,7 +22,9 @@ enum mp__frame_type {
   MP__FRAME_DATA = 3,    /* a Connection message */
   MP__FRAME_TASK = 4,    /* pool -> worker: a chunk of items to run */
   MP__FRAME_CHUNK = 5,   /* worker -> pool: the outcomes of one chunk */
-  MP__FRAME_TYPE_MAX = 5
+  MP__FRAME_MGR_REQUEST = 6, /* manager client -> server: one call */
+  MP__FRAME_MGR_REPLY = 7,   /* manager server -> client: its outcome */
+  MP__FRAME_TYPE_MAX = 7
 };
 
 typedef struct mp__frame_header {

@@ -73,6 +73,9 @@ int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout) {
     }
     if (n == 0) return mp__set_error(MP_ECLOSED, "end of stream: the writer is gone");
     if (errno == EINTR) continue;
+    /* A socket (an endpoint connection) whose peer died with our bytes
+     * unread is reset rather than ended: the peer is gone all the same. */
+    if (errno == ECONNRESET) return mp__set_error(MP_ECLOSED, "end of stream: the peer is gone (reset)");
     if (errno != EAGAIN && errno != EWOULDBLOCK) return mp__posix_error(MP_ESYS, errno, "read");
     if (timeout == 0) return mp__set_error(MP_ETIMEDOUT, "nothing to read yet");
     if (!deadline_set) {
@@ -95,7 +98,7 @@ int mp__write_all(mp__handle h, const void *buf, size_t len) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EPIPE) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       int rc = wait_fd((int)h, POLLOUT, -1.0);
       if (rc != MP_OK) return rc;
@@ -124,7 +127,7 @@ int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n) {
   do {
     done = writev((int)h, iov, (int)count);
   } while (done < 0 && errno == EINTR);
-  if (done < 0 && errno == EPIPE) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
+  if (done < 0 && (errno == EPIPE || errno == ECONNRESET)) return mp__set_error(MP_ECLOSED, "write: the reader is gone");
   if (done < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return mp__posix_error(MP_ESYS, errno, "writev");
   if (done < 0) done = 0;
   if ((size_t)done == total) return MP_OK;

@@ -135,11 +135,31 @@ static int write_error(DWORD err) {
   return mp__win_error(MP_ESYS, err, "WriteFile");
 }
 
+/* Every write carries an OVERLAPPED and waits for its end. A handle opened
+ * for overlapped I/O (an endpoint connection, which reads with timeouts)
+ * requires one, or WriteFile may report completion too early; on a plain
+ * handle (the write end of mp__pipe) the write is synchronous anyway and
+ * the wait returns at once. */
+static int write_some(HANDLE file, const char *p, DWORD want, DWORD *n) {
+  HANDLE ev = mp__win_thread_event();
+  if (!ev) return MP_ESYS;
+  OVERLAPPED ov;
+  memset(&ov, 0, sizeof ov);
+  ov.hEvent = ev;
+  if (!WriteFile(file, p, want, NULL, &ov)) {
+    DWORD err = GetLastError();
+    if (err != ERROR_IO_PENDING) return write_error(err);
+  }
+  if (!GetOverlappedResult(file, &ov, n, TRUE)) return write_error(GetLastError());
+  return MP_OK;
+}
+
 int mp__write_all(mp__handle h, const void *buf, size_t len) {
   const char *p = buf;
   while (len > 0) {
     DWORD n = 0, want = len > WRITE_SLICE ? WRITE_SLICE : (DWORD)len;
-    if (!WriteFile(MP__HANDLE_OF(h), p, want, &n, NULL)) return write_error(GetLastError());
+    int rc = write_some(MP__HANDLE_OF(h), p, want, &n);
+    if (rc != MP_OK) return rc;
     p += n;
     len -= n;
   }

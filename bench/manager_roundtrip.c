@@ -1,0 +1,187 @@
+/* Manager dict round trips: mproc against Python's Manager().dict().
+ *
+ *   bench_manager_roundtrip [seconds per figure, default 1] [--no-python]
+ *
+ * One client (this process), one 16-byte value under one key; every set
+ * and every get is a full round trip to the server process. Then 4 client
+ * processes at once, each adding to a counter (the aggregate rate), and
+ * for scale a 16-byte echo through a child over mproc's Pipe: the floor a
+ * round trip between two processes has on this machine. The
+ * Python peer (bench/python/manager_peer.py) runs in the same invocation
+ * when python3 is on PATH, so both figures come from the same load on the
+ * machine, and the ratio is printed (goal: mproc >= 10x Python). */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L /* popen in strict C11 */
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_os.h"
+#include "mproc.h"
+
+#ifdef _WIN32
+#define popen _popen
+#define pclose _pclose
+#endif
+
+#ifndef MPROC_BENCH_PY_DIR
+#define MPROC_BENCH_PY_DIR "bench/python"
+#endif
+
+enum { OP_SET, OP_GET, OP_ADD };
+
+/* Round trips per second of one op, for about secs seconds. */
+static double rate(mp_dict *d, int op, double secs) {
+  char value[16] = "0123456789abcdef";
+  uint64_t n = 0;
+  double t0 = bench_now(), now;
+  do {
+    for (int i = 0; i < 256; i++) {
+      int rc;
+      if (op == OP_SET) {
+        rc = mp_dict_set(d, "key", value, sizeof value);
+      } else if (op == OP_GET) {
+        void *v;
+        size_t len;
+        rc = mp_dict_get(d, "key", &v, &len);
+        if (rc == MP_OK) mp_free(v);
+      } else {
+        rc = mp_dict_add_i64(d, "count", 1, NULL);
+      }
+      if (rc != MP_OK) {
+        fprintf(stderr, "manager call: %s\n", mp_last_error());
+        exit(1);
+      }
+    }
+    n += 256;
+    now = bench_now();
+  } while (now - t0 < secs);
+  return (double)n / (now - t0);
+}
+
+/* A client process: adds for the given seconds, returns its count. */
+static int adder(mp_call *call) {
+  double secs;
+  mp_dict *d;
+  if (mp_call_arg_read(call, &secs, sizeof secs) != MP_OK) return 1;
+  if (mp_manager_dict(mp_call_manager(call, 0), "bench", &d) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  double r = rate(d, OP_ADD, secs);
+  mp_dict_free(d);
+  return mp_call_return(call, &r, sizeof r);
+}
+
+static double parallel_rate(mp_manager *m, int clients, double secs) {
+  mp_object *objs[1] = {mp_manager_obj(m)};
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = 1;
+  mp_process *ps[16];
+  double total = 0;
+  for (int i = 0; i < clients; i++)
+    if (mp_process_start(&ps[i], "adder", &secs, sizeof secs, &o) != MP_OK) exit(1);
+  for (int i = 0; i < clients; i++) {
+    mp_result r;
+    double one = 0;
+    mp_process_join(ps[i], MP_FOREVER);
+    if (mp_process_result(ps[i], &r) == MP_OK && r.status == MP_OK && r.len == sizeof one) memcpy(&one, r.data, sizeof one);
+    mp_result_clear(&r);
+    mp_process_free(ps[i]);
+    total += one;
+  }
+  return total;
+}
+
+/* The floor for comparison: a framed message to a child and back over
+ * mproc's own Pipe (what one manager call costs in transport alone). */
+static int echo(mp_call *call) {
+  mp_conn *c = mp_call_conn(call, 0);
+  char buf[64];
+  size_t len;
+  while (mp_conn_recv_into(c, buf, sizeof buf, &len, MP_FOREVER) == MP_OK)
+    if (mp_conn_send(c, buf, len) != MP_OK) break;
+  return 0;
+}
+
+static double pipe_rate(double secs) {
+  mp_conn *a, *b;
+  mp_process *p;
+  char buf[64] = "0123456789abcdef";
+  size_t len;
+  uint64_t n = 0;
+  if (mp_pipe(&a, &b, 1) != MP_OK) exit(1);
+  mp_object *objs[1] = {mp_conn_obj(b)};
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = 1;
+  if (mp_process_start(&p, "echo", NULL, 0, &o) != MP_OK) exit(1);
+  mp_conn_free(b);
+  double t0 = bench_now(), now;
+  do {
+    for (int i = 0; i < 256; i++) {
+      if (mp_conn_send(a, buf, 16) != MP_OK || mp_conn_recv_into(a, buf, sizeof buf, &len, MP_FOREVER) != MP_OK) exit(1);
+    }
+    n += 256;
+    now = bench_now();
+  } while (now - t0 < secs);
+  mp_conn_free(a); /* the child sees the end and returns */
+  mp_process_join(p, MP_FOREVER);
+  mp_process_free(p);
+  return (double)n / (now - t0);
+}
+
+/* Runs the Python peer; 1 if both of its figures were read. */
+static int python_peer(double secs, double *set_rate, double *get_rate) {
+  char cmd[1024], line[256];
+  snprintf(cmd, sizeof cmd, "python3 \"%s/manager_peer.py\" %g", MPROC_BENCH_PY_DIR, secs);
+  FILE *f = popen(cmd, "r");
+  int got = 0;
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "python set %lf", set_rate) == 1) got |= 1;
+    if (sscanf(line, "python get %lf", get_rate) == 1) got |= 2;
+  }
+  pclose(f);
+  return got == 3;
+}
+
+int main(int argc, char **argv) {
+  MP_REGISTER(adder);
+  MP_REGISTER(echo);
+  if (mp_main(argc, argv) != MP_OK) return 1;
+  double secs = argc > 1 ? atof(argv[1]) : 1.0;
+  int with_python = !(argc > 2 && strcmp(argv[2], "--no-python") == 0);
+  if (secs <= 0) secs = 1;
+  mp_manager *m;
+  mp_dict *d;
+  if (mp_manager_start(&m) != MP_OK || mp_manager_dict(m, "bench", &d) != MP_OK) {
+    fprintf(stderr, "manager: %s\n", mp_last_error());
+    return 1;
+  }
+  rate(d, OP_SET, secs / 10); /* warm up: the connection, the caches */
+  double set = rate(d, OP_SET, secs), get = rate(d, OP_GET, secs), add = rate(d, OP_ADD, secs);
+  double par = parallel_rate(m, 4, secs);
+  double floor = pipe_rate(secs);
+  mp_dict_free(d);
+  mp_manager_free(m);
+  double py_set = 0, py_get = 0;
+  int have_py = with_python && python_peer(secs, &py_set, &py_get);
+
+  printf("# manager dict round trips, one client process, 16-byte values\n");
+  printf("mproc dict set           %10.0f rt/s  %6.2f us\n", set, 1e6 / set);
+  printf("mproc dict get           %10.0f rt/s  %6.2f us\n", get, 1e6 / get);
+  printf("mproc dict add_i64       %10.0f rt/s  %6.2f us\n", add, 1e6 / add);
+  printf("mproc add_i64, 4 clients %10.0f rt/s  (all processes together)\n", par);
+  printf("mproc Pipe echo (floor)  %10.0f rt/s  %6.2f us  (transport alone: manager set at %.0f%% of it)\n", floor,
+         1e6 / floor, 100.0 * set / floor);
+  if (have_py) {
+    printf("python dict set          %10.0f rt/s  %6.2f us\n", py_set, 1e6 / py_set);
+    printf("python dict get          %10.0f rt/s  %6.2f us\n", py_get, 1e6 / py_get);
+    printf("ratio set %.1fx, get %.1fx (goal >= 10x)\n", set / py_set, get / py_get);
+  } else if (with_python) {
+    printf("python peer: not run (python3 %s/manager_peer.py failed)\n", MPROC_BENCH_PY_DIR);
+  }
+  return 0;
+}

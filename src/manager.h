@@ -1,0 +1,26 @@
+/* Manager internals shared by its client side (src/manager.c), its server
+ * (src/manager_server.c, src/manager_store.c) and the object layer. */
+#ifndef MPROC_MANAGER_H
+#define MPROC_MANAGER_H
+
+#include "core.h"
+
+/* The built-in task the server process runs; registry.c finds it in every
+ * process without the user registering it. Argument: the auth token.
+ * Object 0: the sending end of a pipe for the ready message. */
+#define MP__MGR_TASK "mproc:manager"
+int mp__manager_serve(mp_call *call);
+
+/* The ready message the server sends on that pipe: one status byte, 0 and
+ * then the endpoint name, or non-zero and then the reason it failed. */
+
+int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
+                       mp_object **out);
+void mp__manager_release(mp_manager *m);
+
+/* For tests that kill the server or play a hostile client: the server's
+ * pid (0 if this process did not start it) and the endpoint's name. */
+int64_t mp__manager_server_pid(mp_manager *m);
+const char *mp__manager_endpoint(mp_manager *m);
+
+#endif

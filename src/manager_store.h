@@ -1,0 +1,41 @@
+/* What a manager's server holds: named dicts and lists of byte values.
+ *
+ * One lock guards all of it: every operation is short (a hash lookup, a
+ * pointer swap), and one lock is what makes mp_dict_add_i64 atomic across
+ * every client. Values are immutable and counted: a reader takes a
+ * reference under the lock and sends the bytes after releasing it, so a
+ * slow client reading 10 MiB never holds up the others. */
+#ifndef MPROC_MANAGER_STORE_H
+#define MPROC_MANAGER_STORE_H
+
+#include "core.h"
+
+typedef struct mp__mgr_value {
+  size_t refs;      /* guarded by the store's lock */
+  size_t len;
+  uint8_t *data;    /* len bytes, right after this struct */
+} mp__mgr_value;
+
+typedef struct mp__mgr_store mp__mgr_store;
+
+int mp__mgr_store_new(mp__mgr_store **out);
+void mp__mgr_store_free(mp__mgr_store *s);
+
+/* Each returns MP_OK or a status for the client, with mp_last_error set:
+ * MP_ENOTFOUND (no such key / index), MP_EINVAL (not a counter, overflow),
+ * MP_ENOMEM, MP_EPROTO (an object id this server never gave out, or of the
+ * other kind: only a broken or hostile client sends that). Keys are
+ * keylen bytes, not NUL-terminated. */
+int mp__mgr_store_open(mp__mgr_store *s, int is_list, const char *name, size_t namelen, uint64_t *id);
+int mp__mgr_dict_set(mp__mgr_store *s, uint64_t id, const char *key, size_t keylen, const void *val, size_t len);
+/* *val holds a reference: give it back with mp__mgr_value_release. */
+int mp__mgr_dict_get(mp__mgr_store *s, uint64_t id, const char *key, size_t keylen, mp__mgr_value **val);
+int mp__mgr_dict_del(mp__mgr_store *s, uint64_t id, const char *key, size_t keylen);
+int mp__mgr_dict_add(mp__mgr_store *s, uint64_t id, const char *key, size_t keylen, int64_t delta, int64_t *now);
+int mp__mgr_list_append(mp__mgr_store *s, uint64_t id, const void *val, size_t len);
+int mp__mgr_list_get(mp__mgr_store *s, uint64_t id, uint64_t index, mp__mgr_value **val);
+/* Dict or list, by id. */
+int mp__mgr_len(mp__mgr_store *s, uint64_t id, int is_list, uint64_t *n);
+void mp__mgr_value_release(mp__mgr_store *s, mp__mgr_value *v);
+
+#endif

@@ -1,0 +1,71 @@
+/* The manager's protocol, on each client's own connection: one REQUEST
+ * frame, then one REPLY frame, strictly in turn.
+ *
+ * REQUEST: header flags = the op, id = the client's call number; payload =
+ *   u64 obj, u64 num, u32 keylen, key bytes, then the value (the rest).
+ *   Which fields an op uses is fixed (below); the others must be zero or
+ *   empty, so anything unexpected is malformed.
+ * REPLY: flags = -status (0 for MP_OK), id = the request's; payload = the
+ *   answer (a value, a u64, nothing) or, on failure, the error text.
+ *
+ * The first request on a connection must be HELLO with the right token;
+ * a malformed frame is MP_EPROTO and the connection is dropped. */
+#ifndef MPROC_MANAGER_WIRE_H
+#define MPROC_MANAGER_WIRE_H
+
+#include "core.h"
+#include "wire.h"
+
+#define MP__MGR_PROTOCOL 1
+#define MP__MGR_TOKEN_LEN 32
+/* The fixed fields and the longest key: what a request holds besides its value. */
+#define MP__MGR_FIXED 20
+#define MP__MGR_META_MAX (MP__MGR_FIXED + MP_MANAGER_KEY_MAX)
+#define MP__MGR_REQUEST_MAX (MP_MAX_MESSAGE + (size_t)MP__MGR_META_MAX)
+#define MP__MGR_TEXT_MAX 512 /* error text in a reply */
+
+enum mp__mgr_op {
+  MP__MGR_HELLO = 1,   /* num: protocol; value: the token */
+  MP__MGR_OPEN_DICT,   /* key: the name; reply: u64 obj */
+  MP__MGR_OPEN_LIST,   /* key: the name; reply: u64 obj */
+  MP__MGR_DICT_SET,    /* obj, key, value */
+  MP__MGR_DICT_GET,    /* obj, key; reply: the value */
+  MP__MGR_DICT_DEL,    /* obj, key */
+  MP__MGR_DICT_LEN,    /* obj; reply: u64 */
+  MP__MGR_DICT_ADD,    /* obj, num: delta (two's complement), key; reply: u64 (the new int64) */
+  MP__MGR_LIST_APPEND, /* obj, value */
+  MP__MGR_LIST_GET,    /* obj, num: index; reply: the value */
+  MP__MGR_LIST_LEN,    /* obj; reply: u64 */
+  MP__MGR_SHUTDOWN,    /* the server answers, then ends */
+  MP__MGR_OP_MAX = MP__MGR_SHUTDOWN
+};
+
+typedef struct mp__mgr_request {
+  int op;
+  uint64_t obj;
+  uint64_t num;
+  const char *key;      /* not NUL-terminated when decoded: keylen bytes */
+  size_t keylen;
+  const void *value;
+  size_t vlen;
+} mp__mgr_request;
+
+/* Writes one request; the value goes straight from the caller's memory. */
+int mp__mgr_write_request(mp__handle h, uint64_t seq, const mp__mgr_request *rq);
+/* MP_OK, or MP_EPROTO for an unknown op, a short or overlong payload, a
+ * key over MP_MANAGER_KEY_MAX or with a NUL inside, or a field the op does
+ * not use. out points into p. */
+int mp__mgr_decode_request(int op, const uint8_t *p, size_t len, mp__mgr_request *out);
+/* Writes one reply: status and a payload of up to two parts. */
+int mp__mgr_write_reply(mp__handle h, uint64_t seq, int status, const void *p1, size_t n1, const void *p2,
+                        size_t n2);
+/* The status a reply header carries, or MP_EPROTO if it is none of ours. */
+int mp__mgr_reply_status(uint16_t flags);
+
+/* A delta travels as its two's complement in a u64. */
+static inline uint64_t mp__mgr_from_i64(int64_t v) { return (uint64_t)v; }
+static inline int64_t mp__mgr_to_i64(uint64_t u) {
+  return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+}
+
+#endif
