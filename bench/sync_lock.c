@@ -3,8 +3,8 @@
  *
  *   bench_sync_lock [seconds per figure, default 1]
  *
- * Uncontended: one thread acquires and releases in a loop (the goal is
- * under 100 ns a pair). Contended: this process and a child each
+ * Uncontended: one thread acquires and releases in a loop, best of five
+ * slices (the goal is under 100 ns a pair). Contended: this process and a child each
  * acquire, add 1 to a counter in shared memory and release, as fast as
  * they can; the figure is the time per pair over both processes, and the
  * counter must come out exact. bench/python/sync_peer.py measures Python's
@@ -46,14 +46,20 @@ static double uncontended(int recursive, uint64_t count) {
     mp_lock_acquire(l, MP_FOREVER);
     mp_lock_release(l);
   }
-  double t0 = bench_now();
-  for (uint64_t i = 0; i < count; i++) {
-    mp_lock_acquire(l, MP_FOREVER);
-    mp_lock_release(l);
+  /* The best of five slices: on a shared machine, another process taking
+   * the CPU in the middle of a slice is noise, not the lock's cost. */
+  double best = 1e9;
+  for (int slice = 0; slice < 5; slice++) {
+    double t0 = bench_now();
+    for (uint64_t i = 0; i < count / 5; i++) {
+      mp_lock_acquire(l, MP_FOREVER);
+      mp_lock_release(l);
+    }
+    double t = (bench_now() - t0) / (double)(count / 5);
+    if (t < best) best = t;
   }
-  double t = bench_now() - t0;
   mp_lock_free(l);
-  return t / (double)count;
+  return best;
 }
 
 /* Seconds per acquire + release, this process and one child each doing
