@@ -130,6 +130,9 @@ int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);
  * three. After this, mp__read on h must not be given a timeout. POSIX
  * clears O_NONBLOCK; a Windows read already waits in one call. */
 int mp__handle_reads_block(mp__handle h);
+/* Undoes mp__handle_reads_block: reads on h take timeouts again (a reader
+ * that switches between spinning with timeout-0 reads and sleeping). */
+int mp__handle_reads_timed(mp__handle h);
 /* Writes all len bytes, blocking; MP_ECLOSED if the reader is gone. */
 int mp__write_all(mp__handle h, const void *buf, size_t len);
 /* The same for several parts written in order, gathered into as few
@@ -161,8 +164,10 @@ void mp__cond_broadcast(mp__cond *c);
 /* The calling thread as one non-zero number no other live thread of any
  * process has at the same time: what a lock records as its owner, so a
  * recursive lock knows its holder and a release by anyone else is refused.
- * Cheap (no system call after the first in a thread); a fork child gets a
- * new one. */
+ * The high 32 bits are the process id; the low ones are not repeated by a
+ * later process that gets the same pid, since a lock may still name a
+ * dead holder. Cheap (no system call after the first in a thread); a fork
+ * child gets a new one. */
 uint64_t mp__thread_id(void);
 
 /* --------------------------------------------------------- shared memory */

@@ -28,8 +28,18 @@ static int import_objects(const mp__boot *b, mp_object **objects) {
   return MP_OK;
 }
 
+/* Every handle this worker was handed stays its own (see
+ * mp__worker_guard_handles): the result and task pipes first. */
+static void guard_handles(const mp__boot *b) {
+  mp__handle pipes[2] = {b->result, b->tasks};
+  mp__worker_guard_handles(pipes, 2, 2);
+  for (size_t i = 0; i < b->nobjects; i++)
+    mp__worker_guard_handles(b->objects[i].handles, b->objects[i].nhandles, 0);
+}
+
 int mp__worker_run(const mp__boot *b) {
   mp_call call;
+  guard_handles(b);
   memset(&call, 0, sizeof call);
   call.arg = b->arg;
   call.arg_len = b->arg_len;

@@ -40,3 +40,9 @@ void mp__worker_exit(int code) {
   /* Like _exit on POSIX: no atexit handlers of the program's. */
   _exit(code);
 }
+
+void mp__worker_guard_handles(const mp__handle *h, size_t n, size_t nclose) {
+  (void)nclose; /* no fork here: not being inheritable is all it takes */
+  for (size_t i = 0; i < n; i++)
+    if (h[i] != MP__NO_HANDLE) SetHandleInformation(MP__HANDLE_OF(h[i]), HANDLE_FLAG_INHERIT, 0);
+}
