@@ -114,22 +114,37 @@ void mp__cond_signal(mp__cond *c) { pthread_cond_signal(&c->c); }
 void mp__cond_broadcast(mp__cond *c) { pthread_cond_broadcast(&c->c); }
 
 /* ------------------------------------------------------------ thread ids */
-/* The pid in the high half and a per-process thread number in the low
- * half: unique across processes, and no system call per use (getpid() is
- * one on current glibc, so both are worked out once per thread). A fork
- * child's thread is a new thread with a new pid: the atfork handler makes
- * it work its number out again. */
+/* The pid in the high half and a thread number in the low half: unique
+ * across processes, and no system call per use (getpid() is one on
+ * current glibc, so both are worked out once per thread). A process
+ * numbers its threads from a clock reading, not from 1: a lock names a
+ * dead holder until someone takes it over, and a new process that got the
+ * dead one's pid must not take itself for that holder. A fork child's
+ * thread is a new thread of a new process: the atfork handler makes it
+ * start over. */
 static _Thread_local uint64_t my_thread_id;
-static volatile uint32_t thread_serial;
+static volatile uint32_t thread_serial; /* 0: not seeded in this process */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void forget_thread_id(void) { my_thread_id = 0; }
+static void forget_thread_id(void) {
+  my_thread_id = 0;
+  thread_serial = 0;
+}
+
 static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_thread_id); }
+
+static uint32_t clock_seed(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint32_t)ts.tv_nsec ^ ((uint32_t)ts.tv_sec << 12);
+}
 
 uint64_t mp__thread_id(void) {
   uint64_t id = my_thread_id;
   if (id) return id;
   pthread_once(&atfork_once, register_atfork);
+  uint32_t unseeded = 0;
+  mp__atomic_cas32(&thread_serial, &unseeded, clock_seed());
   uint32_t serial = mp__atomic_add32(&thread_serial, 1);
   id = ((uint64_t)(uint32_t)getpid() << 32) | serial;
   my_thread_id = id;

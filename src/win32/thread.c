@@ -77,6 +77,24 @@ int mp__cond_wait(mp__cond *c, mp__mutex *m, double timeout) {
 void mp__cond_signal(mp__cond *c) { WakeConditionVariable(&c->cv); }
 void mp__cond_broadcast(mp__cond *c) { WakeAllConditionVariable(&c->cv); }
 
-/* Thread ids are unique system-wide among live threads, and reading one is
- * a load from the thread's own block, no system call. */
-uint64_t mp__thread_id(void) { return (uint64_t)GetCurrentThreadId(); }
+/* The pid in the high half and a thread number in the low half, worked
+ * out once per thread. Not GetCurrentThreadId(): Windows hands a dead
+ * thread's id to a new thread soon, and a lock names a dead holder until
+ * someone takes it over, so the new thread would take itself for that
+ * holder. A process numbers its threads from a clock reading, so one that
+ * got a dead process's pid does not repeat its numbers either. */
+static MP__THREAD_LOCAL uint64_t my_thread_id;
+static volatile uint32_t thread_serial; /* 0: not seeded yet */
+
+uint64_t mp__thread_id(void) {
+  uint64_t id = my_thread_id;
+  if (id) return id;
+  LARGE_INTEGER now;
+  QueryPerformanceCounter(&now);
+  uint32_t unseeded = 0;
+  mp__atomic_cas32(&thread_serial, &unseeded, (uint32_t)now.QuadPart ^ (uint32_t)(now.QuadPart >> 32));
+  uint32_t serial = mp__atomic_add32(&thread_serial, 1);
+  id = ((uint64_t)GetCurrentProcessId() << 32) | serial;
+  my_thread_id = id;
+  return id;
+}
