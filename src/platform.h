@@ -130,9 +130,6 @@ int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);
  * three. After this, mp__read on h must not be given a timeout. POSIX
  * clears O_NONBLOCK; a Windows read already waits in one call. */
 int mp__handle_reads_block(mp__handle h);
-/* Undoes mp__handle_reads_block: reads on h take timeouts again (a reader
- * that switches between spinning with timeout-0 reads and sleeping). */
-int mp__handle_reads_timed(mp__handle h);
 /* Writes all len bytes, blocking; MP_ECLOSED if the reader is gone. */
 int mp__write_all(mp__handle h, const void *buf, size_t len);
 /* The same for several parts written in order, gathered into as few
