@@ -3,7 +3,8 @@
  *   bench_manager_roundtrip [seconds per figure, default 1] [--no-python]
  *
  * One client (this process), one 16-byte value under one key; every set
- * and every get is a full round trip to the server process. Then 4 client
+ * and every get is a full round trip to the server process; each figure is
+ * the best of five slices (the Python peer's too). Then 4 client
  * processes at once, each adding to a counter (the aggregate rate), and
  * for scale a 16-byte echo through a child over mproc's Pipe: the floor a
  * round trip between two processes has on this machine. The
@@ -32,7 +33,7 @@
 enum { OP_SET, OP_GET, OP_ADD };
 
 /* Round trips per second of one op, for about secs seconds. */
-static double rate(mp_dict *d, int op, double secs) {
+static double slice_rate(mp_dict *d, int op, double secs) {
   char value[16] = "0123456789abcdef";
   uint64_t n = 0;
   double t0 = bench_now(), now;
@@ -60,13 +61,25 @@ static double rate(mp_dict *d, int op, double secs) {
   return (double)n / (now - t0);
 }
 
-/* A client process: adds for the given seconds, returns its count. */
+/* The best of five slices: on a shared machine a slice in which other
+ * programs took the CPUs measures them, not this. The Python peer does
+ * the same, so the ratio compares like with like. */
+static double rate(mp_dict *d, int op, double secs) {
+  double best = 0;
+  for (int i = 0; i < 5; i++) {
+    double r = slice_rate(d, op, secs / 5);
+    if (r > best) best = r;
+  }
+  return best;
+}
+
+/* A client process: adds for the given seconds, returns its rate. */
 static int adder(mp_call *call) {
   double secs;
   mp_dict *d;
   if (mp_call_arg_read(call, &secs, sizeof secs) != MP_OK) return 1;
   if (mp_manager_dict(mp_call_manager(call, 0), "bench", &d) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
-  double r = rate(d, OP_ADD, secs);
+  double r = slice_rate(d, OP_ADD, secs);
   mp_dict_free(d);
   return mp_call_return(call, &r, sizeof r);
 }
@@ -104,20 +117,10 @@ static int echo(mp_call *call) {
   return 0;
 }
 
-static double pipe_rate(double secs) {
-  mp_conn *a, *b;
-  mp_process *p;
+static double pipe_slice(mp_conn *a, double secs) {
   char buf[64] = "0123456789abcdef";
   size_t len;
   uint64_t n = 0;
-  if (mp_pipe(&a, &b, 1) != MP_OK) exit(1);
-  mp_object *objs[1] = {mp_conn_obj(b)};
-  mp_process_options o;
-  memset(&o, 0, sizeof o);
-  o.objects = objs;
-  o.nobjects = 1;
-  if (mp_process_start(&p, "echo", NULL, 0, &o) != MP_OK) exit(1);
-  mp_conn_free(b);
   double t0 = bench_now(), now;
   do {
     for (int i = 0; i < 256; i++) {
@@ -126,10 +129,29 @@ static double pipe_rate(double secs) {
     n += 256;
     now = bench_now();
   } while (now - t0 < secs);
+  return (double)n / (now - t0);
+}
+
+static double pipe_rate(double secs) {
+  mp_conn *a, *b;
+  mp_process *p;
+  double best = 0;
+  if (mp_pipe(&a, &b, 1) != MP_OK) exit(1);
+  mp_object *objs[1] = {mp_conn_obj(b)};
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = 1;
+  if (mp_process_start(&p, "echo", NULL, 0, &o) != MP_OK) exit(1);
+  mp_conn_free(b);
+  for (int i = 0; i < 5; i++) {
+    double r = pipe_slice(a, secs / 5);
+    if (r > best) best = r;
+  }
   mp_conn_free(a); /* the child sees the end and returns */
   mp_process_join(p, MP_FOREVER);
   mp_process_free(p);
-  return (double)n / (now - t0);
+  return best;
 }
 
 /* Runs the Python peer; 1 if both of its figures were read. */
@@ -160,7 +182,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "manager: %s\n", mp_last_error());
     return 1;
   }
-  rate(d, OP_SET, secs / 10); /* warm up: the connection, the caches */
+  slice_rate(d, OP_SET, secs / 10); /* warm up: the connection, the caches */
   double set = rate(d, OP_SET, secs), get = rate(d, OP_GET, secs), add = rate(d, OP_ADD, secs);
   double par = parallel_rate(m, 4, secs);
   double floor = pipe_rate(secs);

@@ -14,7 +14,7 @@ import sys
 import time
 
 
-def rate(fn, secs):
+def slice_rate(fn, secs):
     n = 0
     t0 = time.perf_counter()
     deadline = t0 + secs
@@ -25,6 +25,12 @@ def rate(fn, secs):
         now = time.perf_counter()
         if now >= deadline:
             return n / (now - t0)
+
+
+def rate(fn, secs):
+    # The best of five slices, as the C benchmark does: a slice in which
+    # other programs took the CPUs measures them, not this.
+    return max(slice_rate(fn, secs / 5) for _ in range(5))
 
 
 def main():
