@@ -195,7 +195,7 @@ int mp__endpoint_connect(const char *name, mp__handle *rd, mp__handle *wr, doubl
     }
     /* Every instance is taken: wait for one in short steps, so a server
      * that dies meanwhile is noticed by the next CreateFileW. */
-    WaitNamedPipeW(wide, left < 0 || left > 0.05 ? 50 : mp__win_ms(left));
+    WaitNamedPipeW(wide, left < 0 || left > 0.05 ? (DWORD)50 : mp__win_ms(left));
   }
   free(wide);
   return rc;
