@@ -96,19 +96,30 @@ MPROC_API int64_t mp_getpid(void);       /* this process's id (addition: os.getp
 
 /* ------------------------------------------------ tasks and the main guard */
 typedef struct mp_call mp_call;          /* one task invocation, in a worker */
-typedef int (*mp_task_fn)(mp_call *call); /* 0: success; non-zero: failure */
+/* A task: 0 is success (its result is what it gave mp_call_return, or
+ * nothing); any other value is failure (status MP_ETASK, task_code = the
+ * value, message = what it gave mp_call_fail). */
+typedef int (*mp_task_fn)(mp_call *call);
 
-/* Register before mp_main(); runs in the parent and again in every spawned
- * child, so both sides agree on the table. Names are at most 63 bytes. */
+/* Names fn so children can run it: a child looks tasks up by name in its
+ * own table, because a function pointer means nothing in a freshly started
+ * program. Call it before mp_main(); the same calls run again in every
+ * spawned child, so both sides agree on the table.
+ * Errors: MP_EINVAL (name or fn NULL, name empty or over 63 bytes, name
+ * already registered); MP_EBOOTSTRAP (after mp_main()). Never blocks. */
 MPROC_API int mp_register(const char *name, mp_task_fn fn);
 #define MP_REGISTER(fn) mp_register(#fn, (fn))
 
 /* The main guard. Call it at the top of main(), after mp_register() calls
  * and before anything that must not run in workers (argument parsing,
  * opening files, creating processes).
- *  - In the program the user started: returns MP_OK.
- *  - In a process this library started: runs the worker and exits; it
+ *  - In the program the user started: reads MPROC_START_METHOD and returns
+ *    MP_OK (MP_EINVAL for an unknown value, MP_ENOTSUP for fork on
+ *    Windows; mp_last_error() says which).
+ *  - In a process this library started (its command line carries the
+ *    worker mark, never the environment): runs the worker and exits; it
  *    never returns.
+ *  - Called twice, or inside a task: MP_EBOOTSTRAP.
  * Creating a process, pool, queue or other object before mp_main() has run
  * fails with MP_EBOOTSTRAP and a message naming the fix, in every start
  * method, so a program written on Linux behaves the same on Windows. */
@@ -121,11 +132,17 @@ enum mp_start_method {
   MP_START_SPAWN        /* re-run this executable; everywhere */
 };
 
-/* Inside a task */
+/* Inside a task. `call` is valid until the task returns. */
+/* The argument's bytes (valid until the task returns) and their number. */
 MPROC_API const void *mp_call_arg(mp_call *call, size_t *len);
-MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);   /* MP_EINVAL unless len == size */
-MPROC_API int mp_call_return(mp_call *call, const void *data, size_t len);/* result bytes (copied) */
-MPROC_API int mp_call_fail(mp_call *call, const char *fmt, ...) MPROC_PRINTF(2, 3);          /* sets the message; returns MP_ETASK */
+/* Copies the argument into dst: MP_EINVAL unless it has exactly size bytes. */
+MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);
+/* Sets the task's result (copied; a second call replaces the first).
+ * MP_ETOOBIG over MP_MAX_MESSAGE, MP_ENOMEM. */
+MPROC_API int mp_call_return(mp_call *call, const void *data, size_t len);
+/* Sets the failure message (printf format) and returns MP_ETASK, so a task
+ * can `return mp_call_fail(call, "bad input %d", x);`. */
+MPROC_API int mp_call_fail(mp_call *call, const char *fmt, ...) MPROC_PRINTF(2, 3);
 MPROC_API size_t mp_call_index(mp_call *call);      /* item index inside a map; 0 otherwise */
 MPROC_API int mp_call_worker_id(mp_call *call);     /* 0..workers-1 in a pool; 0 in a Process */
 
@@ -133,85 +150,157 @@ MPROC_API int mp_call_worker_id(mp_call *call);     /* 0..workers-1 in a pool; 0
  * Queues, connections, locks, events, semaphores, barriers, shared memory
  * and managers are handed to children by listing them in the options of
  * mp_process_start() or mp_pool_create(); the child reaches the i-th one
- * with the typed mp_call_X(call, i) accessors (NULL if the kind differs). */
+ * with the typed mp_call_X(call, i) accessors (NULL if the kind differs or
+ * i is out of range). Objects a task gets this way belong to the call:
+ * mp_X_free on them does nothing. A child gets nothing it was not given. */
 typedef struct mp_object mp_object;
 
 /* ------------------------------------------------------------- results */
 typedef struct mp_result {
   int status;        /* MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, MP_ECANCELLED, ... */
   int task_code;     /* the task's own non-zero return when status == MP_ETASK */
-  void *data;        /* result bytes (status == MP_OK) */
+  void *data;        /* result bytes (status == MP_OK); NULL if the task gave none */
   size_t len;
   char *message;     /* failure text, or NULL */
 } mp_result;
-MPROC_API void mp_result_clear(mp_result *r);       /* frees data and message, zeroes r */
+MPROC_API void mp_result_clear(mp_result *r);       /* frees data and message, zeroes r; NULL is fine */
 
-/* ------------------------------------------------------------- Process */
+/* ------------------------------------------------------------- Process
+ * One task in its own process (Python's multiprocessing.Process). */
 typedef struct mp_process mp_process;
 typedef struct mp_process_options {      /* all-zero means defaults */
-  const char *name;                      /* shown in errors and logs */
+  const char *name;                      /* shown in errors and logs; default: the task */
   int start_method;                      /* enum mp_start_method */
   mp_object *const *objects;             /* shared with the child */
   size_t nobjects;
 } mp_process_options;
 
+/* Starts task in a new process with a copy of arg (len bytes).
+ * opts may be NULL. The child dies with this process (however this one
+ * ends), and holds only the handles of opts->objects.
+ * Errors: MP_EINVAL (out or task NULL, arg NULL with len > 0, an unknown
+ * start method, a NULL object); MP_ETOOBIG (len over MP_MAX_MESSAGE);
+ * MP_ENOTASK (no task of that name); MP_EBOOTSTRAP (before mp_main());
+ * MP_ENOTSUP (fork on Windows); MP_ENOMEM; MP_ESYS (the OS refused: fork,
+ * exec, CreateProcessW; mp_last_error() has its words).
+ * Blocks only to start the child (with spawn, until it has read arg). */
 MPROC_API int mp_process_start(mp_process **out, const char *task, const void *arg, size_t len,
                      const mp_process_options *opts);
-MPROC_API int mp_process_join(mp_process *p, double timeout);     /* MP_ETIMEDOUT if still running */
-MPROC_API int mp_process_is_alive(mp_process *p);                 /* 1 or 0 */
+/* Waits for the child to end and takes its result (a large result is read
+ * while the child writes it). MP_OK; MP_ETIMEDOUT if it still runs;
+ * MP_EINVAL for NULL. Blocks up to timeout. */
+MPROC_API int mp_process_join(mp_process *p, double timeout);
+MPROC_API int mp_process_is_alive(mp_process *p);                 /* 1 or 0; never blocks */
 /* Exit code: 0 the task succeeded; 1 it failed (mp_process_result has its
  * code and message); -N ended by signal N (terminate and kill read -15 and -9
- * on Windows too). MP_ESTATE while running. */
+ * on Windows too, a crash -11 or -6 as on POSIX); another N if the task
+ * called exit(N). MP_ESTATE while running. Never blocks. */
 MPROC_API int mp_process_exitcode(mp_process *p, int *code);
-MPROC_API int mp_process_result(mp_process *p, mp_result *res);   /* the task's return bytes or failure */
-MPROC_API int mp_process_terminate(mp_process *p);                /* SIGTERM / TerminateProcess */
-MPROC_API int mp_process_kill(mp_process *p);                     /* SIGKILL / TerminateProcess */
-MPROC_API int64_t mp_process_pid(const mp_process *p);
+/* The outcome, a copy the caller clears with mp_result_clear: status MP_OK
+ * with the task's bytes; MP_ETASK with its code and message; MP_ECRASHED
+ * when it died without a result (the message gives the signal or exit
+ * code); MP_EPROTO if what it sent was malformed. MP_ESTATE before the
+ * child has ended (join first). Never blocks. */
+MPROC_API int mp_process_result(mp_process *p, mp_result *res);
+MPROC_API int mp_process_terminate(mp_process *p);                /* SIGTERM / TerminateProcess; never blocks */
+MPROC_API int mp_process_kill(mp_process *p);                     /* SIGKILL / TerminateProcess; never blocks */
+MPROC_API int64_t mp_process_pid(const mp_process *p);            /* 0 for NULL */
 /* Frees p. A child still running is killed and reaped: no zombie, no orphan. */
 MPROC_API mp_process *mp_process_free(mp_process *p);
 
-/* ------------------------------------------------- Pipe / Connection */
+/* ------------------------------------------------- Pipe / Connection
+ * Python's Pipe(): two connected ends carrying whole messages of any size
+ * up to MP_MAX_MESSAGE. A message never arrives torn: a peer that dies
+ * mid-message leaves nothing, and the reader sees MP_ECLOSED. */
 typedef struct mp_conn mp_conn;
-MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);      /* !duplex: a receives, b sends */
+/* duplex: both ends send and receive. !duplex: a receives, b sends (the
+ * wrong direction gives MP_ESTATE). MP_EINVAL for NULL, MP_EBOOTSTRAP
+ * before mp_main(), MP_ESYS. */
+MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);
+/* Sends one message; blocks while the pipe is full (until the peer reads).
+ * MP_ECLOSED if the peer is gone, MP_ETOOBIG over MP_MAX_MESSAGE. */
 MPROC_API int mp_conn_send(mp_conn *c, const void *data, size_t len);
-MPROC_API int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout); /* MP_ECLOSED at EOF */
+/* Receives one message into *data (release with mp_free), waiting up to
+ * timeout: MP_ETIMEDOUT (nothing lost: a message half arrived is kept for
+ * the next call), MP_ECLOSED when the peer is gone and nothing is left,
+ * MP_EPROTO for a malformed message (the connection is then broken). */
+MPROC_API int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout);
 /* Into the caller's buffer, no allocation: *len gets the message size; if it
  * is over cap, MP_ETOOBIG and the message stays to be read again. */
 MPROC_API int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout);
-MPROC_API int mp_conn_poll(mp_conn *c, double timeout);           /* 1 readable, 0 not yet */
+/* 1 if a receive would not block (a message, or the end), 0 if nothing
+ * came within timeout; <0 on error. */
+MPROC_API int mp_conn_poll(mp_conn *c, double timeout);
 MPROC_API mp_conn *mp_conn_free(mp_conn *c);
 MPROC_API mp_object *mp_conn_obj(mp_conn *c);
 MPROC_API mp_conn *mp_call_conn(mp_call *call, size_t i);
 
 /* ---------------------------------------------------------------- Queue
  * Many producers, many consumers, across processes. Messages are byte
- * strings of any size up to MP_QUEUE_MAX_MESSAGE; order is FIFO per producer. */
+ * strings of any size up to MP_QUEUE_MAX_MESSAGE; order is FIFO per producer.
+ * The messages live in shared memory, not in the producer: a producer may
+ * put and exit before anyone reads (no join-before-drain deadlock). A
+ * process killed in the middle of a put or get never leaves a torn message
+ * and never wedges the queue; at most its message in flight is lost. */
 typedef struct mp_queue mp_queue;
 #define MP_QUEUE_MAX_MESSAGE MP_MAX_MESSAGE      /* 1 GiB */
 typedef struct mp_queue_options {        /* all-zero means defaults */
   size_t maxsize;                        /* messages; 0 = unbounded: put never blocks */
   int joinable;                          /* enables task_done/join */
 } mp_queue_options;
+/* opts may be NULL. MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS. */
 MPROC_API int mp_queue_create(mp_queue **out, const mp_queue_options *opts);
-MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout); /* MP_EFULL / MP_ETIMEDOUT */
-MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout);     /* MP_EEMPTY / MP_ETIMEDOUT / MP_ECLOSED */
+/* Copies len bytes in. Bounded and full: waits up to timeout for room
+ * (MP_ETIMEDOUT; with timeout 0, MP_EFULL). MP_ECLOSED after
+ * mp_queue_close, MP_ETOOBIG over the limit, MP_ENOMEM if an unbounded
+ * queue's store (4 GiB of address space, memory only where used) is full. */
+MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout);
+/* Takes the next message into *data (release with mp_free). Waits up to
+ * timeout: MP_ETIMEDOUT (with timeout 0, MP_EEMPTY); MP_ECLOSED once the
+ * queue is closed and drained. */
+MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout);
 /* The hot path: into the caller's buffer, no allocation; over cap gives
  * MP_ETOOBIG with *len set and the message left at the head. */
 MPROC_API int mp_queue_get_into(mp_queue *q, void *buf, size_t cap, size_t *len, double timeout);
-MPROC_API int mp_queue_qsize(mp_queue *q, size_t *n);             /* approximate; every platform */
+/* Messages queued: approximate while others put and get, exact when quiet;
+ * on every platform (Python's raises on macOS). Never blocks. */
+MPROC_API int mp_queue_qsize(mp_queue *q, size_t *n);
 /* No more puts, from anyone: consumers drain what is queued, then get MP_ECLOSED. */
 MPROC_API int mp_queue_close(mp_queue *q);
+/* Joinable queues only (else MP_ESTATE): one put item is finished;
+ * MP_ESTATE if called more times than items were put. */
 MPROC_API int mp_queue_task_done(mp_queue *q);
-MPROC_API int mp_queue_join(mp_queue *q, double timeout);         /* until every put item is task_done */
+/* Waits until every item put has been task_done: MP_OK, MP_ETIMEDOUT. */
+MPROC_API int mp_queue_join(mp_queue *q, double timeout);
+/* This process lets go; the queue lives on for the others that have it,
+ * and its memory goes with the last of them. Nothing is left behind. */
 MPROC_API mp_queue *mp_queue_free(mp_queue *q);
 MPROC_API mp_object *mp_queue_obj(mp_queue *q);
 MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
 
-/* ----------------------------------------------------------------- Pool */
+/* ----------------------------------------------------------------- Pool
+ * A fixed set of worker processes (Python's multiprocessing.Pool). Each
+ * pool has one scheduler thread, which hands work to workers, notices
+ * workers that die or overrun task_timeout, replaces them, and runs
+ * callbacks. The pool knows which worker holds which task, so:
+ *  - a worker that dies (crash, abort, kill -9, the OOM killer) fails
+ *    exactly the items it was running with MP_ECRASHED (the message gives
+ *    the signal or exit code); the rest of the work goes on, on a
+ *    replacement worker;
+ *  - a task over task_timeout is killed with its worker: MP_ETIMEDOUT;
+ *  - nothing waits without bound on a worker that may be dead: no hang.
+ * Threads: every call may be made from any thread. No thread of the pool
+ * holds a lock across fork(); with the fork start method a parent whose
+ * other threads hold locks a task needs should still use spawn (README). */
 typedef struct mp_pool mp_pool;
 typedef struct mp_async mp_async;
 typedef struct mp_iter mp_iter;
-typedef void (*mp_callback)(mp_async *a, void *ud);     /* runs on the pool's thread */
+/* Called once when an async job is ready, ON THE POOL'S SCHEDULER THREAD
+ * (as in Python): keep it short, do not block in it, and do not wait on
+ * the same pool from it. Calling other mproc functions is fine. */
+typedef void (*mp_callback)(mp_async *a, void *ud);
+/* Called on the pool's scheduler thread as items complete (not for every
+ * item: reports may be merged). */
 typedef void (*mp_progress_fn)(size_t done, size_t total, void *ud);
 
 typedef struct mp_pool_options {         /* all-zero means defaults */
@@ -228,54 +317,80 @@ typedef struct mp_pool_options {         /* all-zero means defaults */
 } mp_pool_options;
 
 typedef struct mp_map_options {          /* all-zero (or NULL) means defaults */
-  size_t chunksize;                      /* 0: chosen by the pool */
+  size_t chunksize;                      /* 0: chosen by the pool (about 4 chunks per worker) */
   mp_progress_fn progress;               /* called as items complete */
   void *progress_ud;
   mp_result *results;                    /* optional: per-item outcome, n entries */
 } mp_map_options;
 
+/* Starts the workers (opts may be NULL). An initializer that fails makes
+ * every task of the pool fail with its message (MP_ETASK), never a loop of
+ * restarts. Errors: MP_EINVAL (negative workers or timeout, unknown start
+ * method, NULL objects), MP_ENOTASK (unknown initializer), MP_EBOOTSTRAP,
+ * MP_ENOTSUP, MP_ENOMEM, MP_ESYS (a worker could not be started; nothing
+ * is left half made). Blocks while the workers start. */
 MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
 
 /* Blocking. */
+/* Runs task(arg) on a worker and waits: MP_OK with *res filled (its status
+ * says how the task went: MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, ...).
+ * Errors before anything runs: MP_EINVAL, MP_ENOTASK, MP_ETOOBIG,
+ * MP_ESTATE (pool closed). */
 MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res);
 /* n fixed-size items in, n fixed-size results out (a task must return exactly
  * out_size bytes). Returns MP_OK, or the status of the lowest-index failed
- * item; every other item still runs, and opts->results tells each one. */
+ * item; every other item still runs, and opts->results tells each one.
+ * Results come in input order. Blocks until every item is done. */
 MPROC_API int mp_pool_map(mp_pool *p, const char *task, const void *in, size_t in_size, size_t n,
                 void *out, size_t out_size, const mp_map_options *opts);
 typedef struct mp_slice { const void *data; size_t len; } mp_slice;
+/* Variable-size items: out[i] gets item i's outcome (clear each with
+ * mp_result_clear). Returns as mp_pool_map does. */
 MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *in, size_t n,
                        mp_result *out, const mp_map_options *opts);
 
-/* Non-blocking: returns at once; the work goes on while the caller does other things. */
+/* Non-blocking: returns at once; the work goes on while the caller does
+ * other things. cb (may be NULL) runs on the pool's thread when the job is
+ * ready. out may be NULL for fire-and-forget; otherwise release *out with
+ * mp_async_free. Errors as for the blocking forms. */
 MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len,
                         mp_callback cb, void *ud, mp_async **out);
 MPROC_API int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n,
                       const mp_map_options *opts, mp_callback cb, void *ud, mp_async **out);
 MPROC_API int mp_async_wait(mp_async *a, double timeout);         /* MP_OK when ready, MP_ETIMEDOUT */
-MPROC_API int mp_async_ready(mp_async *a);
+MPROC_API int mp_async_ready(mp_async *a);                        /* 1 or 0; never blocks */
 MPROC_API const mp_result *mp_async_result(mp_async *a);          /* after ready; map_async: first item */
 MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n); /* map_async: all items */
-MPROC_API int mp_async_cancel(mp_async *a);       /* a queued task is dropped; a running one is killed with its worker */
+/* A queued task is dropped; a running one is killed with its worker (which
+ * is replaced). Either way it reads MP_ECANCELLED. MP_ESTATE if it had
+ * already finished. Never blocks. */
+MPROC_API int mp_async_cancel(mp_async *a);
 MPROC_API mp_async *mp_async_free(mp_async *a);
 
 /* Streaming: results as they complete. Inputs come from a producer callback,
  * pulled only as fast as workers take them (backpressure), so the input may be
- * larger than memory. next() returns MP_ECLOSED after the last result. */
+ * larger than memory. next() returns MP_ECLOSED after the last result.
+ * The producer runs on the thread that calls mp_pool_imap / mp_iter_next. */
 /* 1: *item is the next input (its bytes are copied before the next call), 0: end, <0: error */
 typedef int (*mp_producer)(void *ud, size_t index, mp_slice *item);
 typedef struct mp_imap_options {
   size_t chunksize;                      /* 0: 1 */
   int unordered;                         /* 1: completion order (imap_unordered) */
-  size_t max_in_flight;                  /* 0: a few per worker */
+  size_t max_in_flight;                  /* 0: a few chunks per worker */
 } mp_imap_options;
 MPROC_API int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud,
                  const mp_imap_options *opts, mp_iter **out);
+/* The next result and its input index: MP_OK; MP_ETIMEDOUT; MP_ECLOSED
+ * after the last; the producer's own negative value if it failed.
+ * One thread at a time per iterator. */
 MPROC_API int mp_iter_next(mp_iter *it, double timeout, size_t *index, mp_result *res);
+/* Drops the rest: work not yet done is cancelled. */
 MPROC_API mp_iter *mp_iter_free(mp_iter *it);
 
 MPROC_API int mp_pool_close(mp_pool *p);          /* no new work; queued work still runs */
-MPROC_API int mp_pool_join(mp_pool *p, double timeout);  /* after close: wait for workers to exit */
+/* After close or terminate: waits for the workers to exit (MP_ESTATE
+ * before, MP_ETIMEDOUT if they are still at work). */
+MPROC_API int mp_pool_join(mp_pool *p, double timeout);
 MPROC_API int mp_pool_terminate(mp_pool *p);      /* stop now; unfinished tasks read MP_ECANCELLED */
 MPROC_API mp_pool *mp_pool_free(mp_pool *p);      /* terminate if needed, join, free */
 

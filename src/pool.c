@@ -56,6 +56,7 @@ typedef struct chunk {
   mp__buf payload;         /* the TASK frame payload, kept until done */
   double started;          /* when its worker began it (head of held) */
   int cancelled;           /* its outcomes are dropped */
+  int in_write;            /* its payload is being written: not freed yet */
   struct chunk *next;
 } chunk;
 
@@ -600,7 +601,10 @@ static void assign(mp_pool *p, int idle_only) {
    * it, so frames never interleave. A chunk whose result comes back
    * before write() returns is retired, not freed, and its bytes are no
    * longer read by then. */
-  for (size_t i = 0; i < norders; i++) orders[i].w->writing = 1;
+  for (size_t i = 0; i < norders; i++) {
+    orders[i].w->writing = 1;
+    orders[i].c->in_write = 1;
+  }
   mp__mutex_unlock(p->lock);
   for (size_t i = 0; i < norders; i++) {
     chunk *c = orders[i].c;
@@ -611,7 +615,15 @@ static void assign(mp_pool *p, int idle_only) {
     }
   }
   mp__mutex_lock(p->lock);
-  for (size_t i = 0; i < norders; i++) orders[i].w->writing = 0;
+  int died = 0;
+  for (size_t i = 0; i < norders; i++) {
+    orders[i].w->writing = 0;
+    orders[i].c->in_write = 0;
+    died |= orders[i].w->dead;
+  }
+  /* A worker that died while we wrote was left for us: the scheduler may
+   * be asleep, having skipped it; wake it to bury the worker now. */
+  if (died) poke(p);
 }
 
 /* Kills workers whose running chunk is past its time. Returns the time of
@@ -666,16 +678,28 @@ static int all_idle(mp_pool *p) {
   return 1;
 }
 
+/* Frees the chunks whose results are in, except one still inside the
+ * write that sent it: a worker can answer a small frame before write()
+ * has returned to its caller. Lock held. */
+static void free_retired(mp_pool *p) {
+  chunk **link = &p->retired;
+  while (*link) {
+    chunk *c = *link;
+    if (c->in_write) {
+      link = &c->next;
+      continue;
+    }
+    *link = c->next;
+    chunk_free(c);
+  }
+}
+
 static void scheduler_main(void *arg) {
   mp_pool *p = arg;
   mp__mutex_lock(p->lock);
   for (;;) {
     unsigned seen = p->events;
-    while (p->retired) {
-      chunk *c = p->retired;
-      p->retired = c->next;
-      chunk_free(c);
-    }
+    free_retired(p);
     for (int i = 0; i < p->nworkers; i++)
       if (p->workers[i] && p->workers[i]->dead && !p->workers[i]->writing) bury(p, p->workers[i]);
     if (p->broken) fail_pending(p, p->broken_status, p->broken_code, p->broken);
