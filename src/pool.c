@@ -621,9 +621,11 @@ static void assign(mp_pool *p, int idle_only) {
     orders[i].c->in_write = 0;
     died |= orders[i].w->dead;
   }
-  /* A worker that died while we wrote was left for us: the scheduler may
-   * be asleep, having skipped it; wake it to bury the worker now. */
-  if (died) poke(p);
+  /* While we wrote, the scheduler skipped these workers: one that died
+   * was left for us to report, and pending work was not given to them (and
+   * every result it was waiting for may have come in meanwhile). Wake it,
+   * or it may sleep with work pending and nothing left to wake it. */
+  if (died || p->pending) poke(p);
 }
 
 /* Kills workers whose running chunk is past its time. Returns the time of

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "../deadline.h"
 #include "win32.h"
 
 int mp__plock_init(void *slot, mp__handle *h) {
@@ -58,19 +59,32 @@ int mp__pwait_init(void *slot, mp__handle *h) {
 
 uint32_t mp__pwait_seq(void *slot) { return mp__atomic_load32(&((wait_slot *)slot)->seq); }
 
+/* Sleeps on the semaphore until seq moves past seen, a permit comes, or
+ * the timeout. In slices: a semaphore has no notion of whom a permit was
+ * for, so a waiter that came after a wake can take the permit meant for
+ * one that came before it; the one robbed then sees seq move at its next
+ * slice instead of sleeping until its timeout (a barrier's next round
+ * would otherwise wait for it forever). */
+#define WAIT_SLICE_MS 10
+static int sleep_until_moved(wait_slot *w, HANDLE sem, uint32_t seen, double timeout) {
+  double deadline = mp__deadline(timeout);
+  while (mp__atomic_load32(&w->seq) == seen) {
+    double left = mp__remaining(deadline);
+    if (left == 0) return mp__set_error(MP_ETIMEDOUT, "timed out");
+    DWORD ms = mp__win_ms(left);
+    DWORD r = WaitForSingleObject(sem, ms < WAIT_SLICE_MS ? ms : WAIT_SLICE_MS);
+    if (r == WAIT_OBJECT_0) return MP_OK; /* woken (perhaps spuriously: callers look again) */
+    if (r != WAIT_TIMEOUT) return mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (wait point)");
+  }
+  return MP_OK;
+}
+
 int mp__pwait_wait(void *slot, mp__handle h, uint32_t seen, double timeout) {
   wait_slot *w = slot;
   if (timeout == 0) return mp__set_error(MP_ETIMEDOUT, "timed out");
   mp__atomic_add32(&w->waiters, 1);
-  int rc = MP_OK;
   /* A wake between the caller's look and here bumped seq: do not sleep. */
-  if (mp__atomic_load32(&w->seq) == seen) {
-    DWORD r = WaitForSingleObject(MP__HANDLE_OF(h), mp__win_ms(timeout));
-    if (r == WAIT_TIMEOUT)
-      rc = mp__set_error(MP_ETIMEDOUT, "timed out");
-    else if (r != WAIT_OBJECT_0)
-      rc = mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (wait point)");
-  }
+  int rc = sleep_until_moved(w, MP__HANDLE_OF(h), seen, timeout);
   mp__atomic_add32(&w->waiters, -1);
   return rc;
 }
@@ -93,16 +107,8 @@ void mp__pwait_cancel(void *slot) { mp__atomic_add32(&((wait_slot *)slot)->waite
 
 int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout) {
   wait_slot *w = slot;
-  int rc = MP_OK;
-  if (timeout == 0) {
-    rc = mp__set_error(MP_ETIMEDOUT, "timed out");
-  } else if (mp__atomic_load32(&w->seq) == seen) {
-    DWORD r = WaitForSingleObject(MP__HANDLE_OF(h), mp__win_ms(timeout));
-    if (r == WAIT_TIMEOUT)
-      rc = mp__set_error(MP_ETIMEDOUT, "timed out");
-    else if (r != WAIT_OBJECT_0)
-      rc = mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (wait point)");
-  }
+  int rc = timeout == 0 ? mp__set_error(MP_ETIMEDOUT, "timed out")
+                        : sleep_until_moved(w, MP__HANDLE_OF(h), seen, timeout);
   mp__pwait_cancel(slot);
   return rc;
 }
