@@ -16,4 +16,8 @@ double bench_raw_spawn_wait(int iterations, const char *arg);
  * write and one read of size bytes each. */
 double bench_raw_pipe_rate(uint64_t count, size_t size);
 
+/* Seconds per round trip of one byte between this process and a child
+ * (Windows: a thread) over two pipes: the floor under any request/reply. */
+double bench_raw_pingpong(int iterations);
+
 #endif

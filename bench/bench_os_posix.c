@@ -71,3 +71,25 @@ double bench_raw_pipe_rate(uint64_t count, size_t size) {
   free(buf);
   return (double)count / t;
 }
+
+double bench_raw_pingpong(int iterations) {
+  int there[2], back[2];
+  if (pipe(there) != 0 || pipe(back) != 0) return 0;
+  char c = 0;
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (int i = 0; i < iterations; i++)
+      if (read(there[0], &c, 1) != 1 || write(back[1], &c, 1) != 1) _exit(1);
+    _exit(0);
+  }
+  double t0 = bench_now();
+  for (int i = 0; i < iterations; i++)
+    if (write(there[1], &c, 1) != 1 || read(back[0], &c, 1) != 1) break;
+  double t = bench_now() - t0;
+  waitpid(pid, NULL, 0);
+  close(there[0]);
+  close(there[1]);
+  close(back[0]);
+  close(back[1]);
+  return t / iterations;
+}

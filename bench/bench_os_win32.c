@@ -86,3 +86,40 @@ double bench_raw_pipe_rate(uint64_t count, size_t size) {
   free(out);
   return t && elapsed > 0 ? (double)count / elapsed : 0;
 }
+
+typedef struct pong {
+  HANDLE in, out;
+  int iterations;
+} pong;
+
+static unsigned __stdcall answer(void *p) {
+  pong *g = p;
+  char c;
+  DWORD n;
+  for (int i = 0; i < g->iterations; i++)
+    if (!ReadFile(g->in, &c, 1, &n, NULL) || !WriteFile(g->out, &c, 1, &n, NULL)) return 1;
+  return 0;
+}
+
+/* A thread answers: Windows has no fork, and a child would be a spawn. */
+double bench_raw_pingpong(int iterations) {
+  HANDLE there_rd, there_wr, back_rd, back_wr;
+  if (!CreatePipe(&there_rd, &there_wr, NULL, 0) || !CreatePipe(&back_rd, &back_wr, NULL, 0)) return 0;
+  pong g = {there_rd, back_wr, iterations};
+  HANDLE t = (HANDLE)_beginthreadex(NULL, 0, answer, &g, 0, NULL);
+  char c = 0;
+  DWORD n;
+  double t0 = bench_now();
+  for (int i = 0; t && i < iterations; i++)
+    if (!WriteFile(there_wr, &c, 1, &n, NULL) || !ReadFile(back_rd, &c, 1, &n, NULL)) break;
+  double elapsed = bench_now() - t0;
+  if (t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+  }
+  CloseHandle(there_rd);
+  CloseHandle(there_wr);
+  CloseHandle(back_rd);
+  CloseHandle(back_wr);
+  return t ? elapsed / iterations : 0;
+}

@@ -198,6 +198,10 @@ int main(int argc, char **argv) {
   printf("mproc add_i64, 4 clients %10.0f rt/s  (all processes together)\n", par);
   printf("mproc Pipe echo (floor)  %10.0f rt/s  %6.2f us  (transport alone: manager set at %.0f%% of it)\n", floor,
          1e6 / floor, 100.0 * set / floor);
+  printf("@ manager.set mproc %.2f us\n", 1e6 / set);
+  printf("@ manager.get mproc %.2f us\n", 1e6 / get);
+  printf("@ manager.set raw %.2f us\n", 1e6 / floor);
+  printf("@ manager.get raw %.2f us\n", 1e6 / floor);
   if (have_py) {
     printf("python dict set          %10.0f rt/s  %6.2f us\n", py_set, 1e6 / py_set);
     printf("python dict get          %10.0f rt/s  %6.2f us\n", py_get, 1e6 / py_get);

@@ -106,21 +106,36 @@ int main(int argc, char **argv) {
     cmf_spawn = best(cmf_spawn, create_map_free(MP_START_SPAWN));
   }
   mp_pool_free(p);
-  /* Speed-up: the same CPU-bound map on 2 workers against 1. */
+  double pingpong = 0;
+  for (int r = 0; r < rounds; r++) pingpong = best(pingpong, bench_raw_pingpong((int)(4000 * scale)));
+  /* Speed-up of a CPU-bound map against 1 worker, for 1, 2 and 4 workers
+   * (on a 2-CPU machine, 2 is the most there is to gain). */
+  static const int counts[] = {1, 2, 4};
+  double took[3] = {0, 0, 0};
+  size_t n = (size_t)(400 * scale);
   for (int r = 0; r < 3; r++) {
-    mp_pool *one = pool_of(1, MP_START_DEFAULT), *two = pool_of(2, MP_START_DEFAULT);
-    size_t n = (size_t)(200 * scale);
-    double t1 = 1.0 / map_rate(one, "burn", n, 0), t2 = 1.0 / map_rate(two, "burn", n, 0);
-    speedup = most(speedup, t1 / t2);
-    mp_pool_free(one);
-    mp_pool_free(two);
+    for (int k = 0; k < 3; k++) {
+      mp_pool *w = pool_of(counts[k], MP_START_DEFAULT);
+      took[k] = best(took[k], 1.0 / map_rate(w, "burn", n, 0));
+      mp_pool_free(w);
+    }
   }
+  speedup = took[0] / took[1];
   printf("# pool, 2 workers, best of %d rounds, on this machine (%d CPUs)\n", rounds, mp_cpu_count());
+  printf("raw pipe ping-pong                   %10.1f us\n", pingpong * 1e6);
   printf("apply round trip (no-op)             %10.1f us   (goal <= 25 us)\n", rt * 1e6);
   printf("map 200k 8-byte items, default chunks%10.2f M items/s (goal >= 20 M)\n", map_default / 1e6);
   printf("map chunksize 1                      %10.1f k tasks/s (goal >= 200 k)\n", map_one / 1e3);
   if (bench_have_fork()) printf("create + first map + free, fork      %10.2f ms   (goal <= 2 ms)\n", cmf_fork * 1e3);
   printf("create + first map + free, spawn     %10.2f ms   (goal <= 5 ms)\n", cmf_spawn * 1e3);
   printf("CPU-bound map speed-up, 2 workers    %10.2f x    (goal >= 1.9 x)\n", speedup);
+  printf("@ pool.apply_rt raw %.1f us\n", pingpong * 1e6);
+  printf("@ pool.apply_rt mproc %.1f us\n", rt * 1e6);
+  printf("@ pool.map_default mproc %.3f M/s\n", map_default / 1e6);
+  printf("@ pool.map_chunk1 mproc %.1f k/s\n", map_one / 1e3);
+  if (bench_have_fork()) printf("@ pool.create_map_free.fork mproc %.2f ms\n", cmf_fork * 1e3);
+  printf("@ pool.create_map_free.spawn mproc %.2f ms\n", cmf_spawn * 1e3);
+  printf("@ pool.speedup.2 raw 2.00 x\n");
+  for (int k = 0; k < 3; k++) printf("@ pool.speedup.%d mproc %.2f x\n", counts[k], took[0] / took[k]);
   return 0;
 }

@@ -61,5 +61,12 @@ int main(int argc, char **argv) {
   }
   printf("raw spawn+wait          %9.1f us\n", raw_exec * 1e6);
   printf("mproc spawn start+join  %9.1f us   ratio %.2f (goal <= 1.5)\n", mp_spawn * 1e6, mp_spawn / raw_exec);
+  /* For scripts/bench: "@ figure implementation value unit". */
+  if (bench_have_fork()) {
+    printf("@ process.start.fork raw %.1f us\n", raw_fork * 1e6);
+    printf("@ process.start.fork mproc %.1f us\n", mp_fork * 1e6);
+  }
+  printf("@ process.start.spawn raw %.1f us\n", raw_exec * 1e6);
+  printf("@ process.start.spawn mproc %.1f us\n", mp_spawn * 1e6);
   return 0;
 }

@@ -93,25 +93,36 @@ static double run(int producers, int consumers, uint64_t count, uint64_t size) {
   return (double)(pj.count * (uint64_t)producers) / t;
 }
 
+/* Message sizes for the throughput-against-size plot. */
+static const uint64_t sizes[] = {64, 1024, 16384, 262144, 1048576};
+
+static uint64_t messages_for(uint64_t size, double secs) {
+  /* Rough sizing: ~1 s of work per figure at the rates seen here. */
+  double per_sec = size <= 1024 ? 2e6 : 3e9 / (double)size;
+  uint64_t n = (uint64_t)(per_sec * secs);
+  return n < 200 ? 200 : n;
+}
+
 int main(int argc, char **argv) {
   MP_REGISTER(produce);
   MP_REGISTER(consume);
   if (mp_main(argc, argv) != MP_OK) return 1;
   double secs = argc > 1 ? atof(argv[1]) : 1.0;
   if (secs <= 0) secs = 1;
-  /* Rough sizing: 2 M small or 3000 large messages per second of budget. */
-  uint64_t small = (uint64_t)(2e6 * secs), large = (uint64_t)(3000 * secs);
-  double pipe_small = bench_raw_pipe_rate(small, 64);
-  double pipe_large = bench_raw_pipe_rate(large / 4 + 1, 1 << 20);
-  double q_small = run(1, 0, small, 64);
-  double q_large = run(1, 0, large, 1 << 20);
-  double q_4x4 = run(4, 4, small, 64);
-  printf("# queue throughput, processes on this machine\n");
-  printf("raw pipe, 64 B          %10.0f msg/s\n", pipe_small);
-  printf("mproc queue, 64 B, 1->1 %10.0f msg/s   ratio to pipe %.2f (goal >= 2 M msg/s)\n", q_small, q_small / pipe_small);
-  printf("mproc queue, 64 B, 4->4 %10.0f msg/s   ratio to pipe %.2f\n", q_4x4, q_4x4 / pipe_small);
-  printf("raw pipe, 1 MiB         %10.2f GiB/s\n", pipe_large / 1024.0);
-  printf("mproc queue, 1 MiB, 1->1%10.2f GiB/s   ratio to pipe %.2f (goal >= 3 GiB/s)\n", q_large / 1024.0,
-         q_large / pipe_large);
+  printf("# queue throughput, 1 producer process -> this process, then 4 -> 4 processes\n");
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    uint64_t size = sizes[i], n = messages_for(size, secs);
+    double pipe = bench_raw_pipe_rate(n / 4 + 1, (size_t)size);
+    double q = run(1, 0, n, size);
+    printf("%8llu B: raw pipe %10.0f msg/s %7.3f GiB/s | mproc queue %10.0f msg/s %7.3f GiB/s  ratio %.2f\n",
+           (unsigned long long)size, pipe, pipe * (double)size / 1073741824.0, q, q * (double)size / 1073741824.0,
+           q / pipe);
+    printf("@ queue.1to1.%lluB raw %.0f msg/s\n", (unsigned long long)size, pipe);
+    printf("@ queue.1to1.%lluB mproc %.0f msg/s\n", (unsigned long long)size, q);
+  }
+  double q_4x4 = run(4, 4, messages_for(64, secs), 64);
+  printf("mproc queue, 64 B, 4->4 %10.0f msg/s\n", q_4x4);
+  printf("@ queue.4to4.64B mproc %.0f msg/s\n", q_4x4);
+  printf("# goals: >= 2 M msg/s at 64 B, >= 3 GiB/s at 1 MiB\n");
   return 0;
 }

@@ -119,5 +119,8 @@ int main(int argc, char **argv) {
   printf("mproc lock, uncontended   %8.1f ns per acquire+release (goal < 100 ns)\n", plain * 1e9);
   printf("mproc rlock, uncontended  %8.1f ns per acquire+release\n", rec * 1e9);
   printf("mproc lock, 2 processes   %8.1f ns per acquire+release\n", two * 1e9);
+  printf("@ lock.uncontended mproc %.1f ns\n", plain * 1e9);
+  printf("@ rlock.uncontended mproc %.1f ns\n", rec * 1e9);
+  printf("@ lock.contended2 mproc %.1f ns\n", two * 1e9);
   return 0;
 }

@@ -50,6 +50,8 @@ def main():
         get_rate = rate(get, secs)
     print(f"python set {put_rate:.0f}")
     print(f"python get {get_rate:.0f}")
+    print(f"@ manager.set python {1e6 / put_rate:.2f} us")
+    print(f"@ manager.get python {1e6 / get_rate:.2f} us")
 
 
 if __name__ == "__main__":

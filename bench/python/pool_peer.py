@@ -61,14 +61,14 @@ def main():
     for _ in range(rounds):
         cmf_fork = min(cmf_fork, create_map_free("fork"))
         cmf_spawn = min(cmf_spawn, create_map_free("spawn"))
-    speedup = 0.0
+    counts = [1, 2, 4]
+    took = [1e9, 1e9, 1e9]
+    n = int(200 * scale)
     for _ in range(3):
-        n = int(100 * scale)
-        with mp.Pool(1) as one:
-            t1 = 1 / map_rate(one, burn, n)
-        with mp.Pool(2) as two:
-            t2 = 1 / map_rate(two, burn, n)
-        speedup = max(speedup, t1 / t2)
+        for k, workers in enumerate(counts):
+            with mp.Pool(workers) as pool:
+                took[k] = min(took[k], 1 / map_rate(pool, burn, n))
+    speedup = took[0] / took[1]
     print(f"# python multiprocessing.Pool, 2 workers, best of {rounds} rounds, on this machine")
     print(f"apply round trip (no-op)             {rt * 1e6:10.1f} us")
     print(f"map 200k 8-byte items, default chunks{map_default / 1e6:10.2f} M items/s")
@@ -76,6 +76,13 @@ def main():
     print(f"create + first map + free, fork      {cmf_fork * 1e3:10.2f} ms")
     print(f"create + first map + free, spawn     {cmf_spawn * 1e3:10.2f} ms")
     print(f"CPU-bound map speed-up, 2 workers    {speedup:10.2f} x")
+    print(f"@ pool.apply_rt python {rt * 1e6:.1f} us")
+    print(f"@ pool.map_default python {map_default / 1e6:.3f} M/s")
+    print(f"@ pool.map_chunk1 python {map_one / 1e3:.1f} k/s")
+    print(f"@ pool.create_map_free.fork python {cmf_fork * 1e3:.2f} ms")
+    print(f"@ pool.create_map_free.spawn python {cmf_spawn * 1e3:.2f} ms")
+    for k, workers in enumerate(counts):
+        print(f"@ pool.speedup.{workers} python {took[0] / took[k]:.2f} x")
 
 
 if __name__ == "__main__":

@@ -40,18 +40,26 @@ def run(producers, consumers, count, size, maxsize):
     return per_p * producers / elapsed
 
 
+SIZES = [64, 1024, 16384, 262144, 1048576]
+
+
+def messages_for(size, secs):
+    per_sec = 150_000 if size <= 1024 else 0.5e9 / size
+    return max(100, int(per_sec * secs))
+
+
 def main():
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     mp.set_start_method("fork")
-    small = int(150_000 * secs)
-    large = int(500 * secs)
-    r_small = run(1, 0, small, 64, 10000)
-    r_4x4 = run(4, 4, small, 64, 10000)
-    r_large = run(1, 0, large, 1 << 20, 64)
     print("# python multiprocessing.Queue, processes on this machine")
-    print(f"python queue, 64 B, 1->1 {r_small:10.0f} msg/s")
+    for size in SIZES:
+        n = messages_for(size, secs)
+        r = run(1, 0, n, size, 10000 if size < 65536 else 64)
+        print(f"{size:8d} B: python queue {r:10.0f} msg/s {r * size / 2**30:7.3f} GiB/s")
+        print(f"@ queue.1to1.{size}B python {r:.0f} msg/s")
+    r_4x4 = run(4, 4, messages_for(64, secs), 64, 10000)
     print(f"python queue, 64 B, 4->4 {r_4x4:10.0f} msg/s")
-    print(f"python queue, 1 MiB, 1->1{r_large / 1024:10.2f} GiB/s")
+    print(f"@ queue.4to4.64B python {r_4x4:.0f} msg/s")
 
 
 if __name__ == "__main__":

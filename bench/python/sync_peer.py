@@ -76,6 +76,9 @@ def main():
     print(f"python lock, uncontended  {lock_ns:8.1f} ns per acquire+release")
     print(f"python rlock, uncontended {rlock_ns:8.1f} ns per acquire+release")
     print(f"python lock, 2 processes  {two_ns:8.1f} ns per acquire+release")
+    print(f"@ lock.uncontended python {lock_ns:.1f} ns")
+    print(f"@ rlock.uncontended python {rlock_ns:.1f} ns")
+    print(f"@ lock.contended2 python {two_ns:.1f} ns")
     if exe:
         c = mproc_figures(exe, secs)
         print("# ratios (python time / mproc time: how many times faster mproc is)")
