@@ -1019,6 +1019,21 @@ static int map_common(mp_pool *p, const char *api, const char *task, size_t n, c
   return MP_OK;
 }
 
+/* A blocking map after its submit (which gave rc): waits for every item,
+ * then answers with the lowest-index failure's status. */
+static int run_blocking(mp_pool *p, job *j, int rc) {
+  (void)p;
+  if (rc != MP_OK) {
+    j->user_ref = j->pool_ref = 0;
+    job_release(j);
+    return rc;
+  }
+  job_wait(j, MP_FOREVER);
+  rc = j->first_fail_status;
+  job_unref(j);
+  return rc;
+}
+
 static size_t pick_chunksize(mp_pool *p, size_t n, const mp_map_options *opts) {
   return opts && opts->chunksize ? opts->chunksize : default_chunksize(p, n);
 }
@@ -1040,16 +1055,7 @@ int mp_pool_map(mp_pool *p, const char *task, const void *in, size_t in_size, si
     j->results = opts->results;
     memset(j->results, 0, n * sizeof *j->results);
   }
-  rc = submit(p, j, pick_chunksize(p, n, opts), n ? in : "", in_size, NULL, 0);
-  if (rc != MP_OK) {
-    j->user_ref = j->pool_ref = 0;
-    job_release(j);
-    return rc;
-  }
-  job_wait(j, MP_FOREVER);
-  rc = j->first_fail_status;
-  job_unref(j);
-  return rc;
+  return run_blocking(p, j, submit(p, j, pick_chunksize(p, n, opts), n ? in : "", in_size, NULL, 0));
 }
 
 int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *in, size_t n, mp_result *out,
@@ -1063,16 +1069,7 @@ int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *in, size_t 
   if (rc != MP_OK) return rc;
   j->results = out;
   memset(out, 0, n * sizeof *out);
-  rc = submit(p, j, pick_chunksize(p, n, opts), NULL, 0, in, 0);
-  if (rc != MP_OK) {
-    j->user_ref = j->pool_ref = 0;
-    job_release(j);
-    return rc;
-  }
-  job_wait(j, MP_FOREVER);
-  rc = j->first_fail_status;
-  job_unref(j);
-  return rc;
+  return run_blocking(p, j, submit(p, j, pick_chunksize(p, n, opts), NULL, 0, in, 0));
 }
 
 int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n, const mp_map_options *opts,
