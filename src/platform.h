@@ -48,6 +48,15 @@ static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
 static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) {
   _InterlockedExchange((volatile long *)p, (long)v);
 }
+static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
+  _InterlockedExchangeAdd64((volatile __int64 *)p, d);
+}
+static inline int mp__atomic_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired) {
+  uint64_t seen = (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
+  if (seen == *expected) return 1;
+  *expected = seen;
+  return 0;
+}
 /* C11's compare_exchange_strong: on failure *expected gets the value seen. */
 static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired) {
   uint32_t seen = (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)*expected);
@@ -65,6 +74,12 @@ static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
   return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_SEQ_CST);
 }
 static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
+  __atomic_add_fetch(p, (uint64_t)d, __ATOMIC_SEQ_CST);
+}
+static inline int mp__atomic_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired) {
+  return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
 /* C11's compare_exchange_strong: on failure *expected gets the value seen. */
 static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uint32_t desired) {
   return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);

@@ -7,24 +7,32 @@
  * segment and not in the producer, a producer can put and exit before
  * anyone reads (Python's join-before-drain deadlock cannot happen).
  *
+ * Producers and consumers do not share a lock. Producers take the put
+ * lock among themselves, consumers the get lock among themselves, and the
+ * two sides meet only in two words: `tail` (where the next record goes,
+ * and how many puts are done) written by producers, and `head` (where the
+ * next record to read is, and how many gets are done) written by
+ * consumers. Each word is one atomic 64-bit store, made after the copy it
+ * announces (release) and read before the bytes it guards (acquire), so:
+ *  - a producer killed at any instant has published its whole message or
+ *    none of it, and a consumer killed mid-copy has taken nothing: the next
+ *    one reads the same message again;
+ *  - the number of messages is puts - gets, always in step with the
+ *    positions, so a death leaves nothing to repair (the robust lock's
+ *    MP_EOWNERDEAD just means "carry on");
+ *  - a steady producer and consumer never wait for each other's lock.
+ *
  * The ring wraps early: once the writer is past a warm window (64 MiB)
  * and there is room again at the start, it leaves a WRAP record and goes
  * back to 0. So a queue that keeps up reuses the same warm pages, while a
  * backlog can still grow into the sparse rest of the ring (4 GiB of
- * address space, memory only where written); those far pages go back to
- * the OS once the readers have passed them.
- *
- * Every change to the ring happens under one robust process-shared lock.
- * A put publishes its record by moving `tail` only after the copy, and a
- * get retires one by moving `head` only after its copy out, so a process
- * killed at any instant leaves either the whole message or none of it. The
- * next process to take the lock gets MP_EOWNERDEAD and recounts the
- * records between head and tail, the one thing a death can leave stale.
+ * address space, memory only where written). When a producer wraps it
+ * gives back the far pages no record lives in any more.
  *
  * Sleepers wait on wait points (futex words on Linux, semaphores on
- * Windows); a wake costs a system call only when somebody sleeps, and a
- * consumer spins briefly before it sleeps, so a busy queue runs without
- * system calls at all. */
+ * Windows) with the announce-then-look protocol of platform.h, so a put or
+ * get that finds nobody asleep costs no system call; a consumer spins a
+ * little before it sleeps. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +41,7 @@
 #include "queue.h"
 
 #define QUEUE_MAGIC 0x5155504Du /* "MPQU" */
-#define QUEUE_VERSION 1
+#define QUEUE_VERSION 2
 #define RECORD_MARK 0x4D524543u /* "CERM" */
 #define WRAP_MARK 0x50415257u   /* "WRAP": the next record is at offset 0 */
 #define RECORD_HEAD 8
@@ -41,21 +49,29 @@
 #define WARM_BYTES ((uint64_t)64 << 20)
 #define SPIN_ROUNDS 4000
 #define COMMIT_STEP ((uint64_t)1 << 20)
+#define LINE 64
+
+/* A position word: the count of puts (or gets) done in the high half, the
+ * ring offset / 8 in the low half (records are 8-aligned: 32 GiB of ring). */
+#define POS_WORD(count, offset) (((uint64_t)(uint32_t)(count) << 32) | (uint64_t)((offset) >> 3))
+#define POS_COUNT(word) ((uint32_t)((word) >> 32))
+#define POS_OFFSET(word) (((word) & 0xFFFFFFFFu) << 3)
 
 typedef struct queue_shared {
   uint32_t magic, version;
-  uint64_t capacity; /* ring bytes, a multiple of 8 */
-  uint64_t maxsize;  /* messages; 0: unbounded */
+  uint64_t capacity;          /* ring bytes, a multiple of 8 */
+  uint64_t maxsize;           /* messages; 0: unbounded */
   uint32_t joinable;
-  volatile uint32_t closed;
-  /* Offsets into the ring. Messages are [head, tail) when head < tail, or
-   * [head, wrap point) then [0, tail) when tail < head; empty is 0, 0. */
-  uint64_t head, tail;
-  volatile uint64_t count;
-  uint64_t unfinished;
-  uint64_t high;     /* ring bytes [0, high) were ever written */
-  uint8_t pad[64];
-  uint8_t lock[MP__SYNC_SLOT];
+  volatile uint32_t closed;   /* set under the put lock */
+  volatile uint64_t high;     /* ring bytes [0, high) were ever written */
+  volatile uint64_t unfinished; /* joinable: puts not yet task_done */
+  uint8_t pad0[LINE - 48];
+  volatile uint64_t tail;     /* POS_WORD(puts, offset), producers' */
+  uint8_t pad1[LINE - 8];
+  volatile uint64_t head;     /* POS_WORD(gets, offset), consumers' */
+  uint8_t pad2[LINE - 8];
+  uint8_t put_lock[MP__SYNC_SLOT];
+  uint8_t get_lock[MP__SYNC_SLOT];
   uint8_t not_empty[MP__SYNC_SLOT];
   uint8_t not_full[MP__SYNC_SLOT];
   uint8_t all_done[MP__SYNC_SLOT];
@@ -63,7 +79,7 @@ typedef struct queue_shared {
 
 typedef char header_fits[sizeof(queue_shared) <= HEADER_BYTES ? 1 : -1];
 
-enum { H_SHM, H_LOCK, H_NOT_EMPTY, H_NOT_FULL, H_ALL_DONE, H_COUNT };
+enum { H_SHM, H_PUT_LOCK, H_GET_LOCK, H_NOT_EMPTY, H_NOT_FULL, H_ALL_DONE, H_COUNT };
 
 struct mp_queue {
   mp_object base;
@@ -71,7 +87,9 @@ struct mp_queue {
   size_t map_size;
   queue_shared *sh;
   uint8_t *ring;
-  uint64_t usable;   /* ring bytes [0, usable) are committed in this process */
+  /* Ring bytes [0, usable) are committed in this process; producers and
+   * consumers of one process may both raise it, hence atomic. */
+  volatile uint64_t usable;
 };
 
 static int queue_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
@@ -102,79 +120,54 @@ static uint64_t skip_wrap(const mp_queue *q, uint64_t at) {
   return mark == WRAP_MARK ? 0 : at;
 }
 
-/* Where a record of need bytes can go, or UINT64_MAX if nowhere now. */
-static uint64_t place(const queue_shared *s, uint64_t need, int *wraps) {
+/* Where a record of need bytes can go, given where the consumers are
+ * (head) and how many records are in between (count), or UINT64_MAX if
+ * nowhere now. A stale head only makes the answer more careful: consumers
+ * only ever free space. tail never catches up with head from below, so
+ * tail >= head means "not wrapped". */
+static uint64_t place(uint64_t capacity, uint64_t warm, uint64_t head, uint64_t tail, uint64_t need, int *wraps) {
   *wraps = 0;
-  if (s->count == 0) return need <= s->capacity ? 0 : UINT64_MAX;
-  if (s->tail > s->head) {
+  if (tail >= head) {
     /* Back to the start once past the warm window, if it fits there. */
-    int fits_here = s->tail + need <= s->capacity;
-    int fits_start = need < s->head;
-    if (fits_start && (!fits_here || s->tail + need > warm_limit(s))) {
+    int fits_here = tail + need <= capacity;
+    int fits_start = need < head;
+    if (fits_start && (!fits_here || tail + need > warm)) {
       *wraps = 1;
       return 0;
     }
-    return fits_here ? s->tail : UINT64_MAX;
+    return fits_here ? tail : UINT64_MAX;
   }
-  return s->tail + need < s->head ? s->tail : UINT64_MAX; /* wrapped: never touch head */
-}
-
-/* After a holder died: head and tail are right (each moves in one store
- * after its copy), the count may be one off. Walk and recount; anything
- * that does not look like a record ends the queue there. */
-static void repair(mp_queue *q) {
-  queue_shared *s = q->sh;
-  uint64_t n = 0, at = s->head;
-  if (s->count != 0 || s->head != s->tail) {
-    for (uint64_t guard = 0; guard < s->capacity / RECORD_HEAD; guard++) {
-      at = skip_wrap(q, at);
-      if (at == s->tail && n > 0) break;
-      uint32_t len, mark;
-      record_head(q, at, &len, &mark);
-      if (mark != RECORD_MARK || at + record_size(len) > s->capacity) break;
-      at += record_size(len);
-      n++;
-      if (at == s->tail) break;
-    }
-    s->tail = at;
-  }
-  s->count = n;
-  if (n == 0) s->head = s->tail = 0;
-  if (s->unfinished < n) s->unfinished = n;
+  return tail + need < head ? tail : UINT64_MAX; /* wrapped: never touch head */
 }
 
 /* Makes ring bytes [0, end) usable here: Windows commits the section's
  * pages as the ring grows into them (a no-op on POSIX). The ring is reused
  * from offset 0, so one mark per process says what is done. */
 static int ensure_usable(mp_queue *q, uint64_t end) {
-  if (end <= q->usable) return MP_OK;
+  uint64_t have = mp__atomic_load64(&q->usable);
+  if (end <= have) return MP_OK;
   uint64_t to = (end + COMMIT_STEP - 1) & ~(COMMIT_STEP - 1);
   if (to > q->sh->capacity) to = q->sh->capacity;
-  int rc = mp__shm_commit(q->ring + q->usable, (size_t)(to - q->usable));
-  if (rc == MP_OK) q->usable = to;
+  int rc = mp__shm_commit(q->ring + have, (size_t)(to - have));
+  if (rc == MP_OK) mp__atomic_store64(&q->usable, to); /* a racing thread commits again: harmless */
   return rc;
 }
 
-static void unlock(mp_queue *q) { mp__plock_release(q->sh->lock, q->h[H_LOCK]); }
-
-/* Takes the lock, with every byte another process wrote usable here. */
-static int lock(mp_queue *q) {
-  int rc = mp__plock_acquire(q->sh->lock, q->h[H_LOCK], MP_FOREVER);
-  if (rc != MP_OK && rc != MP_EOWNERDEAD) return rc;
-  int dead_owner = rc == MP_EOWNERDEAD;
-  if ((rc = ensure_usable(q, q->sh->high)) != MP_OK) {
-    unlock(q);
-    return rc;
-  }
-  if (dead_owner) repair(q);
-  return MP_OK;
+/* A dead holder left nothing half done (see the top): carry on. */
+static int take_lock(mp_queue *q, void *slot, int h) {
+  int rc = mp__plock_acquire(slot, q->h[h], MP_FOREVER);
+  return rc == MP_EOWNERDEAD ? MP_OK : rc;
 }
 
-/* Pages past the warm window go back to the OS once no message is there. */
-static void discard_far(mp_queue *q, uint64_t from, uint64_t to) {
-  uint64_t warm = warm_limit(q->sh);
-  if (from < warm) from = warm;
-  if (to > from) mp__shm_discard(q->ring + from, (size_t)(to - from));
+/* A producer going back to 0 from wrap_at: no record lives past wrap_at,
+ * nor between the warm window and where the consumers are, so those pages
+ * go back to the OS (for every process: it is one shared segment). */
+static void give_back_far_pages(mp_queue *q, uint64_t wrap_at, uint64_t head) {
+  queue_shared *s = q->sh;
+  uint64_t warm = warm_limit(s), high = mp__atomic_load64(&s->high);
+  uint64_t from = wrap_at + RECORD_HEAD > warm ? wrap_at + RECORD_HEAD : warm;
+  if (high > from) mp__shm_discard(q->ring + from, (size_t)(high - from));
+  if (head > warm && head <= wrap_at) mp__shm_discard(q->ring + warm, (size_t)(head - warm));
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -212,7 +205,8 @@ int mp_queue_create(mp_queue **out, const mp_queue_options *opts) {
   s->capacity = capacity;
   s->maxsize = opts ? opts->maxsize : 0;
   s->joinable = opts && opts->joinable;
-  if ((rc = mp__plock_init(s->lock, &q->h[H_LOCK])) != MP_OK ||
+  if ((rc = mp__plock_init(s->put_lock, &q->h[H_PUT_LOCK])) != MP_OK ||
+      (rc = mp__plock_init(s->get_lock, &q->h[H_GET_LOCK])) != MP_OK ||
       (rc = mp__pwait_init(s->not_empty, &q->h[H_NOT_EMPTY])) != MP_OK ||
       (rc = mp__pwait_init(s->not_full, &q->h[H_NOT_FULL])) != MP_OK ||
       (rc = mp__pwait_init(s->all_done, &q->h[H_ALL_DONE])) != MP_OK)
@@ -293,6 +287,22 @@ int mp__queue_import(const mp__handle *handles, size_t nhandles, const uint8_t *
 }
 
 /* ----------------------------------------------------------------- put */
+static uint32_t queued(const queue_shared *s);
+
+/* A full bounded queue: spin a little before sleeping, as a consumer does
+ * on an empty one. A consumer usually frees a slot within microseconds,
+ * and then neither side pays for a sleep and a wake. (Room in bytes is the
+ * put's own business under its lock; this looks at the count only.) */
+static void spin_for_room(const queue_shared *s) {
+  for (int i = 0; i < SPIN_ROUNDS; i++) {
+    if (!s->maxsize || queued(s) < s->maxsize || mp__atomic_load32((volatile uint32_t *)&s->closed)) return;
+    if ((i & 1023) == 1023)
+      mp__yield();
+    else
+      mp__cpu_relax();
+  }
+}
+
 int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
   if (!q || (!data && len)) return mp__set_error(MP_EINVAL, "mp_queue_put: NULL argument");
   if (len > MP_QUEUE_MAX_MESSAGE)
@@ -305,36 +315,43 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
    * only if there is still no room (so a getter's wake is never missed,
    * and costs nothing when nobody announced). */
   uint32_t seen = 0;
-  int announced = 0, rc = MP_OK;
+  int spun = 0, announced = 0, rc = MP_OK;
   for (;;) {
-    if ((rc = lock(q)) != MP_OK) break;
-    if (s->closed) {
-      unlock(q);
+    if ((rc = take_lock(q, s->put_lock, H_PUT_LOCK)) != MP_OK) break;
+    if (mp__atomic_load32(&s->closed)) {
+      mp__plock_release(s->put_lock, q->h[H_PUT_LOCK]);
       rc = mp__set_error(MP_ECLOSED, "mp_queue_put: the queue is closed");
       break;
     }
+    uint64_t tw = s->tail, hw = mp__atomic_load64(&s->head);
+    uint32_t puts = POS_COUNT(tw), count = puts - POS_COUNT(hw);
+    uint64_t tail = POS_OFFSET(tw), head = POS_OFFSET(hw);
     int wraps = 0;
-    uint64_t at = s->maxsize && s->count >= s->maxsize ? UINT64_MAX : place(s, need, &wraps);
-    if (at != UINT64_MAX && (rc = ensure_usable(q, at + need)) != MP_OK) {
-      unlock(q);
-      break;
-    }
+    uint64_t at = s->maxsize && count >= s->maxsize
+                      ? UINT64_MAX
+                      : place(s->capacity, warm_limit(s), count ? head : tail, tail, need, &wraps);
     if (at != UINT64_MAX) {
-      if (at + need > s->high) s->high = at + need;
-      if (wraps && s->tail + RECORD_HEAD <= s->capacity) put_record_head(q, s->tail, 0, WRAP_MARK);
+      uint64_t end = at + need > tail + RECORD_HEAD ? at + need : tail + RECORD_HEAD;
+      if ((rc = ensure_usable(q, end)) != MP_OK) {
+        mp__plock_release(s->put_lock, q->h[H_PUT_LOCK]);
+        break;
+      }
+      if (end > s->high) mp__atomic_store64(&s->high, end);
+      if (wraps) {
+        if (tail + RECORD_HEAD <= s->capacity) put_record_head(q, tail, 0, WRAP_MARK);
+        give_back_far_pages(q, tail, count ? head : tail);
+      }
       if (len) memcpy(q->ring + at + RECORD_HEAD, data, len);
       put_record_head(q, at, (uint32_t)len, RECORD_MARK);
+      if (s->joinable) mp__atomic_add64(&s->unfinished, 1);
       /* Publish: only now does the message exist for anyone else. */
-      if (s->count == 0) s->head = at;
-      s->tail = at + need;
-      s->count++;
-      if (s->joinable) s->unfinished++;
-      unlock(q);
+      mp__atomic_store64(&s->tail, POS_WORD(puts + 1, at + need));
+      mp__plock_release(s->put_lock, q->h[H_PUT_LOCK]);
       mp__pwait_wake_sleepers(s->not_empty, q->h[H_NOT_EMPTY], 0);
       break;
     }
+    mp__plock_release(s->put_lock, q->h[H_PUT_LOCK]);
     int bounded = s->maxsize != 0 || need > s->capacity;
-    unlock(q);
     if (!bounded) {
       /* Unbounded: never block on a slow consumer. The only limit is the
        * ring's address space, and running into it is an error. */
@@ -348,12 +365,18 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
                         : mp__set_error(MP_ETIMEDOUT, "mp_queue_put: timed out waiting for room");
       break;
     }
+    if (!spun) {
+      spun = 1;
+      spin_for_room(s);
+      continue;
+    }
     if (!announced) {
       seen = mp__pwait_prepare(s->not_full);
       announced = 1;
       continue;
     }
     announced = 0;
+    spun = 0;
     rc = mp__pwait_commit(s->not_full, q->h[H_NOT_FULL], seen, left);
     if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
   }
@@ -362,11 +385,18 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
 }
 
 /* ----------------------------------------------------------------- get */
+/* Messages queued now, from the two position words (approximate while
+ * others put and get). */
+static uint32_t queued(const queue_shared *s) {
+  return POS_COUNT(mp__atomic_load64((volatile uint64_t *)&s->tail)) -
+         POS_COUNT(mp__atomic_load64((volatile uint64_t *)&s->head));
+}
+
 /* Spins a little before a consumer sleeps: a producer usually comes with
  * the next message sooner than a sleep and a wake would take. */
 static void spin_for_message(const queue_shared *s) {
   for (int i = 0; i < SPIN_ROUNDS; i++) {
-    if (mp__atomic_load64((volatile uint64_t *)&s->count) || s->closed) return;
+    if (queued(s) || mp__atomic_load32((volatile uint32_t *)&s->closed)) return;
     /* Mostly on the CPU (the producer is on another one); now and then
      * let go of it, in case the producer waits for this very CPU. */
     if ((i & 1023) == 1023)
@@ -376,19 +406,22 @@ static void spin_for_message(const queue_shared *s) {
   }
 }
 
-/* Takes the head message into buf (cap bytes), or a fresh allocation when
- * alloc; with the lock held and a message present. */
-static int take(mp_queue *q, void *buf, size_t cap, int alloc, void **data, size_t *len) {
+/* Takes the message at head into buf (cap bytes), or a fresh allocation
+ * when alloc; with the get lock held and a message published. MP_OK with
+ * *retired set when the message is taken. */
+static int take(mp_queue *q, uint64_t hw, void *buf, size_t cap, int alloc, void **data, size_t *len) {
   queue_shared *s = q->sh;
-  uint64_t at = skip_wrap(q, s->head);
-  if (at == 0 && s->head > warm_limit(s)) discard_far(q, 0, s->capacity); /* readers left the far part */
-  s->head = at;
+  int rc = ensure_usable(q, mp__atomic_load64(&s->high));
+  if (rc != MP_OK) return rc;
+  uint64_t at = skip_wrap(q, POS_OFFSET(hw));
   uint32_t n, mark;
   record_head(q, at, &n, &mark);
   *len = n;
-  if (mark != RECORD_MARK) {
-    repair(q); /* unreachable unless the memory was scribbled on */
-    return mp__set_error(MP_EPROTO, "mp_queue_get: a damaged record was dropped");
+  if (mark != RECORD_MARK || at + record_size(n) > s->capacity) {
+    /* Cannot happen unless the memory was scribbled on: drop everything
+     * published so far rather than read garbage forever. */
+    mp__atomic_store64(&s->head, POS_WORD(POS_COUNT(s->tail), POS_OFFSET(s->tail)));
+    return mp__set_error(MP_EPROTO, "mp_queue_get: a damaged record: the queue's contents were dropped");
   }
   if (alloc) {
     buf = malloc(n ? n : 1);
@@ -399,12 +432,8 @@ static int take(mp_queue *q, void *buf, size_t cap, int alloc, void **data, size
                          (unsigned long)n, (unsigned long long)cap);
   }
   if (n) memcpy(buf, q->ring + at + RECORD_HEAD, n);
-  s->head = at + record_size(n);
-  if (--s->count == 0) {
-    /* Empty: start over at offset 0, where the pages are warm. */
-    discard_far(q, 0, s->tail > s->head ? s->tail : s->head);
-    s->head = s->tail = 0;
-  }
+  /* Retire: only now may a producer reuse the bytes. */
+  mp__atomic_store64(&s->head, POS_WORD(POS_COUNT(hw) + 1, at + record_size(n)));
   return MP_OK;
 }
 
@@ -415,16 +444,17 @@ static int get(mp_queue *q, void *buf, size_t cap, int alloc, void **data, size_
   uint32_t seen = 0;
   int spun = 0, announced = 0, rc = MP_OK;
   for (;;) {
-    if ((rc = lock(q)) != MP_OK) break;
-    if (s->count) {
-      rc = take(q, buf, cap, alloc, data, len);
-      int bounded = s->maxsize != 0;
-      unlock(q);
-      if (rc == MP_OK && bounded) mp__pwait_wake_sleepers(s->not_full, q->h[H_NOT_FULL], 0);
+    if ((rc = take_lock(q, s->get_lock, H_GET_LOCK)) != MP_OK) break;
+    /* closed first: a put published before the close is then seen below. */
+    int closed = (int)mp__atomic_load32(&s->closed);
+    uint64_t hw = s->head, tw = mp__atomic_load64(&s->tail);
+    if (POS_COUNT(tw) != POS_COUNT(hw)) {
+      rc = take(q, hw, buf, cap, alloc, data, len);
+      mp__plock_release(s->get_lock, q->h[H_GET_LOCK]);
+      if (rc == MP_OK) mp__pwait_wake_sleepers(s->not_full, q->h[H_NOT_FULL], 0);
       break;
     }
-    int closed = s->closed;
-    unlock(q);
+    mp__plock_release(s->get_lock, q->h[H_GET_LOCK]);
     if (closed) {
       rc = mp__set_error(MP_ECLOSED, "the queue is closed and drained");
       break;
@@ -470,16 +500,18 @@ int mp_queue_get_into(mp_queue *q, void *buf, size_t cap, size_t *len, double ti
 /* ------------------------------------------------- size, close, joining */
 int mp_queue_qsize(mp_queue *q, size_t *n) {
   if (!q || !n) return mp__set_error(MP_EINVAL, "mp_queue_qsize: NULL argument");
-  *n = (size_t)mp__atomic_load64((volatile uint64_t *)&q->sh->count);
+  *n = queued(q->sh);
   return MP_OK;
 }
 
 int mp_queue_close(mp_queue *q) {
   if (!q) return mp__set_error(MP_EINVAL, "mp_queue_close: NULL queue");
-  int rc = lock(q);
+  /* Under the put lock: a put either finished before (its message stays
+   * to be drained) or sees the flag. */
+  int rc = take_lock(q, q->sh->put_lock, H_PUT_LOCK);
   if (rc != MP_OK) return rc;
-  q->sh->closed = 1;
-  unlock(q);
+  mp__atomic_store32(&q->sh->closed, 1);
+  mp__plock_release(q->sh->put_lock, q->h[H_PUT_LOCK]);
   /* Everyone waiting must look again: getters drain, putters fail. */
   mp__pwait_wake_sleepers(q->sh->not_empty, q->h[H_NOT_EMPTY], 1);
   mp__pwait_wake_sleepers(q->sh->not_full, q->h[H_NOT_FULL], 1);
@@ -489,15 +521,11 @@ int mp_queue_close(mp_queue *q) {
 int mp_queue_task_done(mp_queue *q) {
   if (!q) return mp__set_error(MP_EINVAL, "mp_queue_task_done: NULL queue");
   if (!q->sh->joinable) return mp__set_error(MP_ESTATE, "mp_queue_task_done: the queue is not joinable");
-  int rc = lock(q);
-  if (rc != MP_OK) return rc;
-  if (q->sh->unfinished == 0) {
-    unlock(q);
-    return mp__set_error(MP_ESTATE, "mp_queue_task_done: called more times than items were put");
-  }
-  int all_done = --q->sh->unfinished == 0;
-  unlock(q);
-  if (all_done) mp__pwait_wake(q->sh->all_done, q->h[H_ALL_DONE], 1);
+  uint64_t now = mp__atomic_load64(&q->sh->unfinished);
+  do {
+    if (now == 0) return mp__set_error(MP_ESTATE, "mp_queue_task_done: called more times than items were put");
+  } while (!mp__atomic_cas64(&q->sh->unfinished, &now, now - 1));
+  if (now == 1) mp__pwait_wake(q->sh->all_done, q->h[H_ALL_DONE], 1);
   return MP_OK;
 }
 
@@ -507,16 +535,13 @@ int mp_queue_join(mp_queue *q, double timeout) {
   double deadline = mp__deadline(timeout);
   for (;;) {
     uint32_t seen = mp__pwait_seq(q->sh->all_done);
-    int rc = lock(q);
-    if (rc != MP_OK) return rc;
-    uint64_t left_items = q->sh->unfinished;
-    unlock(q);
+    uint64_t left_items = mp__atomic_load64(&q->sh->unfinished);
     if (left_items == 0) return MP_OK;
     double left = mp__remaining(deadline);
     if (left == 0)
       return mp__set_error(MP_ETIMEDOUT, "mp_queue_join: %llu item(s) not yet task_done",
                            (unsigned long long)left_items);
-    rc = mp__pwait_wait(q->sh->all_done, q->h[H_ALL_DONE], seen, left);
+    int rc = mp__pwait_wait(q->sh->all_done, q->h[H_ALL_DONE], seen, left);
     if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
   }
 }
