@@ -107,7 +107,8 @@ struct job {
 
 struct mp_pool {
   mp__mutex *lock;
-  mp__cond *cond;
+  mp__cond *cond;          /* the scheduler sleeps on it */
+  mp__cond *waiters;       /* callers waiting for results or the end sleep on it */
   mp__thread *scheduler;
   int state;
   int nworkers;
@@ -156,10 +157,22 @@ struct mp_iter {
   size_t *offsets;
 };
 
-/* Wakes everyone who waits on the pool; lock held. */
-static void poke(mp_pool *p) {
+/* Wakes the scheduler; lock held. (events lets it notice a wake that
+ * came while it had the lock released.) */
+static void poke_scheduler(mp_pool *p) {
   p->events++;
   mp__cond_broadcast(p->cond);
+}
+
+/* Wakes callers waiting for a result, an imap item or the pool's end;
+ * lock held. Kept apart from the scheduler's wakes so that a result that
+ * only the scheduler cares about does not wake every waiting caller, nor
+ * one a caller waits for the scheduler. */
+static void wake_waiters(mp_pool *p) { mp__cond_broadcast(p->waiters); }
+
+static void poke(mp_pool *p) {
+  poke_scheduler(p);
+  wake_waiters(p);
 }
 
 /* ================================================================ chunks */
@@ -216,7 +229,7 @@ static void job_mark_completed(mp_pool *p, job *j) {
      * spares a waiter the hop through the scheduler. */
     mp__atomic_store32(&j->ready, 1);
     j->pool_ref = 0;
-    poke(p);
+    wake_waiters(p);
     job_release(j);
     return;
   }
@@ -267,6 +280,7 @@ static void job_deliver(job *j, size_t index, int status, int code, const char *
     mp_iter *it = j->iter;
     it->slot_state[i] = SLOT_READY;
     if (it->unordered) it->order[it->order_tail++ % it->cap] = index;
+    wake_waiters(j->pool);
   }
   j->outcomes++;
 }
@@ -383,8 +397,26 @@ static void take_chunk_result(worker *w, uint64_t id, const uint8_t *body, size_
   if (w->held_tail == c) w->held_tail = prev;
   w->nheld--;
   if (w->held) w->held->started = mp__now();
-  c->next = p->retired;
-  p->retired = c;
+  /* Its payload may still be inside a write (see assign): then the
+   * scheduler frees it later. */
+  if (c->in_write) {
+    c->next = p->retired;
+    p->retired = c;
+  } else {
+    chunk_free(c);
+  }
+}
+
+static void assign(mp_pool *p, int idle_only, worker *only);
+
+/* A live worker that holds nothing: pending work must go to it, and only
+ * the scheduler (or a caller) gives work to a worker that sends nothing. */
+static int has_idle_worker(mp_pool *p) {
+  for (int i = 0; i < p->nworkers; i++) {
+    worker *w = p->workers[i];
+    if (w && !w->dead && !w->why_killed && !w->writing && w->nheld == 0) return 1;
+  }
+  return 0;
 }
 
 static void reader_main(void *arg) {
@@ -401,8 +433,15 @@ static void reader_main(void *arg) {
     if (rc == MP_OK) rc = mp__frame_read_body(&r, NULL, MP_FOREVER, &body);
     if (rc != MP_OK) break;
     mp__mutex_lock(p->lock);
+    int tell_scheduler = 1;
     if (h.type == MP__FRAME_CHUNK) {
       take_chunk_result(w, h.id, body, (size_t)h.len);
+      /* Give this worker its next chunks from here: in a long map the
+       * scheduler then sleeps, and a result costs no wake-up but the
+       * worker's. It is needed only for what this thread does not do. */
+      if (p->pending && p->state != POOL_TERMINATING) assign(p, 0, w);
+      tell_scheduler = p->done_jobs || p->progress_jobs || p->retired || p->state != POOL_RUNNING ||
+                       p->task_timeout > 0 || (p->pending && has_idle_worker(p));
     } else if (h.type == MP__FRAME_RESULT && !w->init_failure) {
       mp_result res;
       if (mp__result_decode(body, (size_t)h.len, &res) == MP_OK) {
@@ -411,14 +450,14 @@ static void reader_main(void *arg) {
         mp_result_clear(&res);
       }
     }
-    poke(p);
+    if (tell_scheduler) poke_scheduler(p);
     mp__mutex_unlock(p->lock);
     free(body);
   }
   mp__frame_reader_release(&r);
   mp__mutex_lock(p->lock);
   w->dead = 1;
-  poke(p);
+  poke_scheduler(p);
   mp__mutex_unlock(p->lock);
 }
 
@@ -564,7 +603,7 @@ typedef struct send_order {
  * to each worker that holds none (what a caller's thread does right after
  * it queues work, so a task reaches an idle worker without waking the
  * scheduler first). Lock held; released while the frames are written. */
-static void assign(mp_pool *p, int idle_only) {
+static void assign(mp_pool *p, int idle_only, worker *only) {
   send_order orders[64];
   size_t norders = 0;
   int progress = 1;
@@ -574,7 +613,7 @@ static void assign(mp_pool *p, int idle_only) {
       worker *w = p->workers[i];
       if (!w || w->dead || w->why_killed || w->writing || w->nheld >= PREFETCH || w->task_wr == MP__NO_HANDLE)
         continue;
-      if (idle_only && w->nheld) continue;
+      if ((idle_only && w->nheld) || (only && w != only)) continue;
       if (p->max_tasks && w->assigned >= p->max_tasks) continue;
       /* A large chunk goes only to an idle worker, so its write never
        * waits behind a long task. */
@@ -625,7 +664,7 @@ static void assign(mp_pool *p, int idle_only) {
    * was left for us to report, and pending work was not given to them (and
    * every result it was waiting for may have come in meanwhile). Wake it,
    * or it may sleep with work pending and nothing left to wake it. */
-  if (died || p->pending) poke(p);
+  if (died || p->pending) poke_scheduler(p);
 }
 
 /* Kills workers whose running chunk is past its time. Returns the time of
@@ -669,7 +708,7 @@ static void run_callbacks(mp_pool *p) {
     mp__mutex_lock(p->lock);
     mp__atomic_store32(&j->ready, 1);
     j->pool_ref = 0;
-    poke(p);
+    wake_waiters(p);
     job_release(j);
   }
 }
@@ -716,7 +755,7 @@ static void scheduler_main(void *arg) {
       }
     } else {
       replace_workers(p);
-      assign(p, 0);
+      assign(p, 0, NULL);
     }
     double due = enforce_timeouts(p);
     run_callbacks(p);
@@ -758,6 +797,7 @@ static void pool_destroy(mp_pool *p) {
   free(p->objects);
   free(p->broken);
   mp__cond_free(p->cond);
+  mp__cond_free(p->waiters);
   mp__mutex_free(p->lock);
   free(p);
 }
@@ -800,7 +840,9 @@ int mp_pool_create(mp_pool **out, const mp_pool_options *opts) {
     p->nobjects = opts->nobjects;
   }
   if (!(p->workers = calloc((size_t)p->nworkers, sizeof *p->workers))) goto nomem;
-  if ((rc = mp__mutex_new(&p->lock)) != MP_OK || (rc = mp__cond_new(&p->cond)) != MP_OK) goto fail;
+  if ((rc = mp__mutex_new(&p->lock)) != MP_OK || (rc = mp__cond_new(&p->cond)) != MP_OK ||
+      (rc = mp__cond_new(&p->waiters)) != MP_OK)
+    goto fail;
   /* All workers now, so a failure (RLIMIT_NPROC, say) leaves no half pool. */
   for (int i = 0; i < p->nworkers; i++)
     if ((rc = worker_start(p, i, &p->workers[i])) != MP_OK) goto fail_workers;
@@ -913,10 +955,10 @@ static int submit(mp_pool *p, job *j, size_t chunksize, const void *packed, size
     pending_push_back(p, c);
   }
   if (j->n == first_index) job_mark_completed(p, j); /* nothing to run */
-  assign(p, 1);
+  assign(p, 1, NULL);
   /* The scheduler is needed only for what is left: chunks no idle worker
    * took, a completion to report, or a new deadline to watch. */
-  if (p->pending || p->done_jobs || p->task_timeout > 0) poke(p);
+  if (p->pending || p->done_jobs || p->task_timeout > 0) poke_scheduler(p);
   mp__mutex_unlock(p->lock);
   return MP_OK;
 nomem:
@@ -946,7 +988,7 @@ static int job_wait(job *j, double timeout) {
       mp__mutex_unlock(p->lock);
       return mp__set_error(MP_ETIMEDOUT, "the result is not ready yet");
     }
-    mp__cond_wait(p->cond, p->lock, left);
+    mp__cond_wait(p->waiters, p->lock, left);
   }
   mp__mutex_unlock(p->lock);
   return MP_OK;
@@ -1220,7 +1262,7 @@ int mp_pool_join(mp_pool *p, double timeout) {
       mp__mutex_unlock(p->lock);
       return mp__set_error(MP_ETIMEDOUT, "mp_pool_join: workers are still running");
     }
-    mp__cond_wait(p->cond, p->lock, left);
+    mp__cond_wait(p->waiters, p->lock, left);
   }
   mp__thread *t = p->scheduler;
   p->scheduler = NULL;
@@ -1394,7 +1436,7 @@ int mp_iter_next(mp_iter *it, double timeout, size_t *index, mp_result *res) {
       mp__mutex_unlock(p->lock);
       return mp__set_error(MP_ESTATE, "mp_iter_next: the pool has stopped");
     }
-    mp__cond_wait(p->cond, p->lock, left);
+    mp__cond_wait(p->waiters, p->lock, left);
   }
 }
 
@@ -1410,7 +1452,7 @@ mp_iter *mp_iter_free(mp_iter *it) {
   if (outstanding) {
     mp_async_cancel((mp_async *)j);
     mp__mutex_lock(p->lock);
-    while (j->outcomes < j->n && p->state != POOL_DONE) mp__cond_wait(p->cond, p->lock, 0.1);
+    while (j->outcomes < j->n && p->state != POOL_DONE) mp__cond_wait(p->waiters, p->lock, 0.1);
     mp__mutex_unlock(p->lock);
   }
   for (size_t i = 0; i < it->cap; i++) mp_result_clear(&j->results[i]);
