@@ -19,14 +19,14 @@ static int square(mp_call *call) {
  * (malloc's, stdio's): if the pool forked while holding one of its own
  * locks, or the child needed one this thread held, a worker would hang. */
 typedef struct busy {
-  volatile int stop;
-  uint64_t rounds;
+  volatile uint32_t stop; /* atomic: the test thread sets it while this one reads */
+  uint64_t rounds;        /* this thread's own; read after the join */
 } busy;
 
 static void keep_busy(void *arg) {
   busy *b = arg;
   char line[128];
-  while (!b->stop) {
+  while (!mp__atomic_load32(&b->stop)) {
     void *p = malloc(64 + (size_t)(b->rounds % 4096));
     snprintf(line, sizeof line, "round %llu %p", (unsigned long long)b->rounds, p);
     free(p);
@@ -55,12 +55,13 @@ static void threaded_parent_survives_many_replacements(void **state) {
   mo.chunksize = 1;
   double t0 = mp__now();
   TU_CHECK(mp_pool_map(p, "square", in, sizeof *in, (size_t)replacements, out, sizeof *out, &mo), MP_OK);
+  double took = mp__now() - t0;
   for (int i = 0; i < replacements; i++) assert_true(out[i] == in[i] * in[i]);
-  print_message("%d worker replacements in %.2f s while a parent thread ran %llu malloc/printf rounds\n",
-                replacements, mp__now() - t0, (unsigned long long)b.rounds);
   mp_pool_free(p);
-  b.stop = 1;
+  mp__atomic_store32(&b.stop, 1);
   mp__thread_join(t);
+  print_message("%d worker replacements in %.2f s while a parent thread ran %llu malloc/printf rounds\n",
+                replacements, took, (unsigned long long)b.rounds);
   free(in);
   free(out);
 }
