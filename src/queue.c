@@ -39,12 +39,13 @@
 #include "core.h"
 #include "deadline.h"
 #include "queue.h"
+#include "queue_ring.h"
 
 #define QUEUE_MAGIC 0x5155504Du /* "MPQU" */
 #define QUEUE_VERSION 2
-#define RECORD_MARK 0x4D524543u /* "CERM" */
-#define WRAP_MARK 0x50415257u   /* "WRAP": the next record is at offset 0 */
-#define RECORD_HEAD 8
+#define RECORD_MARK MP__RING_RECORD_MARK
+#define WRAP_MARK MP__RING_WRAP_MARK
+#define RECORD_HEAD MP__RING_RECORD_HEAD
 #define HEADER_BYTES 4096
 #define WARM_BYTES ((uint64_t)64 << 20)
 #define SPIN_ROUNDS 4000
@@ -87,6 +88,9 @@ struct mp_queue {
   size_t map_size;
   queue_shared *sh;
   uint8_t *ring;
+  /* The ring's size as this process mapped it: what bounds every access
+   * to the ring, since the shared header's copy is anyone's to scribble on. */
+  uint64_t capacity;
   /* Ring bytes [0, usable) are committed in this process; producers and
    * consumers of one process may both raise it, hence atomic. */
   volatile uint64_t usable;
@@ -95,29 +99,14 @@ struct mp_queue {
 static int queue_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
 static const mp__object_ops queue_ops = {MP__KIND_QUEUE, "queue", queue_export};
 
-static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
-static uint64_t record_size(uint64_t len) { return RECORD_HEAD + pad8(len); }
+static uint64_t record_size(uint64_t len) { return mp__ring_record_size(len); }
 
 /* ---------------------------------------------------------- ring bytes */
 static uint64_t warm_limit(const queue_shared *s) { return s->capacity < WARM_BYTES ? s->capacity : WARM_BYTES; }
 
-static void record_head(const mp_queue *q, uint64_t at, uint32_t *len, uint32_t *mark) {
-  const uint8_t *p = q->ring + at;
-  *len = mp__load_u32(p);
-  *mark = mp__load_u32(p + 4);
-}
-
 static void put_record_head(mp_queue *q, uint64_t at, uint32_t len, uint32_t mark) {
   mp__store_u32(q->ring + at, len);
   mp__store_u32(q->ring + at + 4, mark);
-}
-
-/* Follows a WRAP record (or the very end) at the reading position. */
-static uint64_t skip_wrap(const mp_queue *q, uint64_t at) {
-  if (at + RECORD_HEAD > q->sh->capacity) return 0;
-  uint32_t len, mark;
-  record_head(q, at, &len, &mark);
-  return mark == WRAP_MARK ? 0 : at;
 }
 
 /* Where a record of need bytes can go, given where the consumers are
@@ -147,7 +136,7 @@ static int ensure_usable(mp_queue *q, uint64_t end) {
   uint64_t have = mp__atomic_load64(&q->usable);
   if (end <= have) return MP_OK;
   uint64_t to = (end + COMMIT_STEP - 1) & ~(COMMIT_STEP - 1);
-  if (to > q->sh->capacity) to = q->sh->capacity;
+  if (to > q->capacity) to = q->capacity;
   int rc = mp__shm_commit(q->ring + have, (size_t)(to - have));
   if (rc == MP_OK) mp__atomic_store64(&q->usable, to); /* a racing thread commits again: harmless */
   return rc;
@@ -201,6 +190,7 @@ int mp_queue_create(mp_queue **out, const mp_queue_options *opts) {
   if (rc != MP_OK) goto fail;
   q->sh = mem;
   q->ring = (uint8_t *)mem + HEADER_BYTES;
+  q->capacity = capacity;
   queue_shared *s = q->sh;
   s->capacity = capacity;
   s->maxsize = opts ? opts->maxsize : 0;
@@ -281,6 +271,7 @@ int mp__queue_import(const mp__handle *handles, size_t nhandles, const uint8_t *
     queue_release(q);
     return mp__set_error(MP_EPROTO, "malformed queue: the shared header does not match");
   }
+  q->capacity = map_size - HEADER_BYTES;
   q->base.borrowed = 1;
   *out = &q->base;
   return MP_OK;
@@ -329,7 +320,7 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
     int wraps = 0;
     uint64_t at = s->maxsize && count >= s->maxsize
                       ? UINT64_MAX
-                      : place(s->capacity, warm_limit(s), count ? head : tail, tail, need, &wraps);
+                      : place(q->capacity, warm_limit(s), count ? head : tail, tail, need, &wraps);
     if (at != UINT64_MAX) {
       uint64_t end = at + need > tail + RECORD_HEAD ? at + need : tail + RECORD_HEAD;
       if ((rc = ensure_usable(q, end)) != MP_OK) {
@@ -338,7 +329,7 @@ int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout) {
       }
       if (end > s->high) mp__atomic_store64(&s->high, end);
       if (wraps) {
-        if (tail + RECORD_HEAD <= s->capacity) put_record_head(q, tail, 0, WRAP_MARK);
+        if (tail + RECORD_HEAD <= q->capacity) put_record_head(q, tail, 0, WRAP_MARK);
         give_back_far_pages(q, tail, count ? head : tail);
       }
       if (len) memcpy(q->ring + at + RECORD_HEAD, data, len);
@@ -413,16 +404,15 @@ static int take(mp_queue *q, uint64_t hw, void *buf, size_t cap, int alloc, void
   queue_shared *s = q->sh;
   int rc = ensure_usable(q, mp__atomic_load64(&s->high));
   if (rc != MP_OK) return rc;
-  uint64_t at = skip_wrap(q, POS_OFFSET(hw));
-  uint32_t n, mark;
-  record_head(q, at, &n, &mark);
-  *len = n;
-  if (mark != RECORD_MARK || at + record_size(n) > s->capacity) {
+  uint64_t at;
+  uint32_t n;
+  if (!mp__ring_next(q->ring, q->capacity, POS_OFFSET(hw), &at, &n)) {
     /* Cannot happen unless the memory was scribbled on: drop everything
      * published so far rather than read garbage forever. */
-    mp__atomic_store64(&s->head, POS_WORD(POS_COUNT(s->tail), POS_OFFSET(s->tail)));
+    mp__atomic_store64(&s->head, mp__atomic_load64(&s->tail)); /* one read: a put may land meanwhile */
     return mp__set_error(MP_EPROTO, "mp_queue_get: a damaged record: the queue's contents were dropped");
   }
+  *len = n;
   if (alloc) {
     buf = malloc(n ? n : 1);
     if (!buf) return mp__set_error(MP_ENOMEM, "mp_queue_get: out of memory for %lu bytes", (unsigned long)n);
