@@ -27,16 +27,15 @@ int mp__task_chunk_decode(const uint8_t *p, size_t len, mp__task_chunk *out) {
   uint32_t packed = mp__rd_u32(&r);
   if (r.failed || packed > 1 || out->n == 0 || out->n > MP__MAX_CHUNK_ITEMS) goto bad;
   if (!packed && out->n > (r.len - r.off) / 8) goto bad; /* each item has at least its length */
-  out->items = malloc(out->n * sizeof *out->items);
-  if (!out->items) return mp__set_error(MP_ENOMEM, "worker: out of memory for a chunk");
   if (packed) {
     uint64_t size = mp__rd_u64(&r);
     if (r.failed || (size && (uint64_t)(r.len - r.off) / size < out->n) || (!size && r.off != r.len)) goto bad;
-    for (uint32_t i = 0; i < out->n; i++) {
-      out->items[i].data = mp__rd_take(&r, (size_t)size);
-      out->items[i].len = (size_t)size;
-    }
+    out->size = (size_t)size;
+    out->packed = mp__rd_take(&r, (size_t)size * out->n);
+    if (!out->packed) goto bad;
   } else {
+    out->items = malloc(out->n * sizeof *out->items);
+    if (!out->items) return mp__set_error(MP_ENOMEM, "worker: out of memory for a chunk");
     for (uint32_t i = 0; i < out->n; i++) out->items[i].data = mp__rd_bytes(&r, &out->items[i].len);
   }
   if (r.failed || r.off != r.len) goto bad;

@@ -27,8 +27,21 @@ typedef struct mp__task_chunk {
   char task[MP__TASK_NAME_MAX + 1];
   uint64_t first;
   uint32_t n;
-  mp__item *items;              /* malloc'd */
+  mp__item *items;              /* malloc'd; NULL when packed */
+  const uint8_t *packed;        /* packed: n items of size bytes back to back */
+  size_t size;
 } mp__task_chunk;
+
+/* Item i of a decoded chunk, without an array for packed ones (a map of
+ * millions of small items would write one for nothing). */
+static inline const uint8_t *mp__task_chunk_item(const mp__task_chunk *c, uint32_t i, size_t *len) {
+  if (!c->items) {
+    *len = c->size;
+    return c->packed + (size_t)i * c->size;
+  }
+  *len = c->items[i].len;
+  return c->items[i].data;
+}
 
 void mp__task_chunk_encode_head(mp__buf *b, const char *task, uint64_t first, uint32_t n, int packed,
                                 size_t item_size);
@@ -55,6 +68,16 @@ typedef struct mp__chunk_builder {
 void mp__chunk_builder_reset(mp__chunk_builder *b);
 void mp__chunk_builder_add(mp__chunk_builder *b, int status, int code, const char *message, const void *data,
                            size_t len);
+/* The common case inline: an item that succeeded. */
+static inline void mp__chunk_builder_add_ok(mp__chunk_builder *b, const void *data, size_t len) {
+  if (b->can_pack && (b->n == 0 || len == b->size)) {
+    b->size = len;
+    mp__buf_put(&b->packed, data, len);
+    b->n++;
+  } else {
+    mp__chunk_builder_add(b, MP_OK, 0, NULL, data, len);
+  }
+}
 /* Writes the CHUNK frame with id on h. */
 int mp__chunk_builder_send(mp__chunk_builder *b, mp__handle h, uint64_t id);
 void mp__chunk_builder_release(mp__chunk_builder *b);

@@ -55,17 +55,19 @@ static void run_chunk(const mp__task_chunk *c, mp_call *call, mp__chunk_builder 
       mp__chunk_builder_add(out, MP_ENOTASK, 0, text, NULL, 0);
       continue;
     }
-    call->arg = c->items[i].data;
-    call->arg_len = c->items[i].len;
+    call->arg = mp__task_chunk_item(c, i, &call->arg_len);
     call->index = (size_t)(c->first + i);
     int ret = fn(call);
     if (ret == 0) {
-      mp__chunk_builder_add(out, MP_OK, 0, NULL, call->result ? call->result : "", call->result_len);
+      mp__chunk_builder_add_ok(out, call->result ? call->result : "", call->result_len);
     } else {
       snprintf(text, sizeof text, "task \"%s\" returned %d", c->task, ret);
       mp__chunk_builder_add(out, MP_ETASK, ret, call->message ? call->message : text, NULL, 0);
     }
-    reset_call(call);
+    /* Most items leave nothing to free: skip the calls then. */
+    if (call->message || call->result != (void *)call->result_inline) mp__call_release(call);
+    call->result = NULL;
+    call->result_len = 0;
   }
 }
 
