@@ -47,6 +47,10 @@
 #  define MPROC_PRINTF(fmt, args)
 #endif
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MPROC_VERSION_MAJOR 0
 #define MPROC_VERSION_MINOR 1
 #define MPROC_VERSION_PATCH 0
@@ -56,10 +60,6 @@ MPROC_API const char *mp_version_string(void);
 /* The largest message a Connection or Queue carries, and the largest task
  * argument or result: 1 GiB. Over it: MP_ETOOBIG (addition). */
 #define MP_MAX_MESSAGE ((size_t)1 << 30)
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* ---------------------------------------------------------------- errors */
 #define MP_OK          0
