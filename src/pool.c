@@ -1,24 +1,32 @@
 /* Pool: a fixed set of worker processes that run chunks of work.
  *
  * Threads and what they own
- *  - Caller threads submit jobs (their chunks go on the pending list),
- *    wait for them, cancel them, close or terminate the pool.
- *  - One scheduler thread per pool hands pending chunks to workers (a few
- *    ahead, to hide latency), notices dead workers and overdue chunks,
- *    starts replacements, and runs every user callback.
- *  - One reader thread per worker blocks on that worker's result pipe and
- *    records each CHUNK frame's outcomes. A thread per worker instead of
- *    one poll() is what works the same on Windows, where pipes cannot be
- *    polled, and it has no 64-handle limit.
+ *  - Caller threads submit jobs (their chunks go on the pending list, and
+ *    a chunk for an idle worker is written to it at once), wait for them,
+ *    cancel them, close or terminate the pool.
+ *  - One reader thread per worker blocks on that worker's result pipe,
+ *    records each CHUNK frame's outcomes, and writes the worker its next
+ *    pending chunks. A thread per worker instead of one poll() is what
+ *    works the same on Windows, where pipes cannot be polled, and it has no
+ *    64-handle limit.
+ *  - One scheduler thread per pool fills workers a few chunks ahead when
+ *    work arrives, buries dead workers and starts replacements, enforces
+ *    task_timeout, frees chunks retired while still being written, and runs
+ *    every user callback and progress report.
  *
  * Locking: one mutex (pool->lock) guards every field of the pool, its
- * workers, chunks and jobs; one condition variable (pool->cond) is
- * broadcast on every change, and the scheduler and waiting callers re-check
- * their own state. Nothing slow happens under the lock: frames are written,
- * workers started and reaped, and callbacks run with it released. In
- * particular no thread of the pool holds any lock across a fork: workers
- * are started by the scheduler with the lock released, and between fork
- * and exec (spawn) the child calls only async-signal-safe functions.
+ * workers, chunks and jobs. Two condition variables: the scheduler sleeps
+ * on pool->cond (poke_scheduler; pool->events counts wakes, so one that
+ * comes while it has the lock released is not missed), callers on
+ * pool->waiters (wake_waiters: a job became ready, an imap item arrived,
+ * the pool ended). Nothing slow happens under the lock: frames are
+ * written, workers started and reaped, and callbacks run with it released.
+ * While a thread writes to a worker with the lock released, that worker is
+ * marked `writing` (nobody else writes to it, and it is not buried) and
+ * the chunks are marked `in_write` (not freed). In particular no thread of
+ * the pool holds any lock across a fork: workers are started by the
+ * scheduler with the lock released, and between fork and exec (spawn) the
+ * child calls only async-signal-safe functions.
  *
  * Failure model: the scheduler knows which chunks each worker holds, in
  * the order the worker runs them. When a worker dies (signal, exit, OOM
