@@ -1,11 +1,13 @@
-/*
- * mproc: Python's multiprocessing for C. The public API.
+/**
+ * @file mproc.h
+ * @brief mproc: Python's multiprocessing for C. The public API.
  *
  * Implements the contract in DESIGN.md/mproc-api.h; additions are marked
  * "(addition)".
  *
  * Conventions
- *  - Every function that can fail returns int: MP_OK (0) or a negative MP_E*.
+ *  - Every function that can fail returns int: MP_OK (0) or a negative MP_E*,
+ *    and mp_last_error() then has a sentence saying what went wrong.
  *  - Objects are opaque; mp_X_free(x) releases x, accepts NULL, returns NULL.
  *  - Timeouts are seconds as double: MP_FOREVER (-1) blocks, 0 only tries.
  *  - Buffers the library hands out (mp_*_recv, mp_queue_get, results) are
@@ -14,6 +16,15 @@
  *    registered NAME and gets its argument as BYTES, and only the objects
  *    listed in its options. Nothing else of the parent's memory is relied on,
  *    whatever the start method.
+ *  - Threads: every function may be called from any thread unless its
+ *    comment says otherwise. Callbacks (mp_callback, mp_progress_fn) run on
+ *    the pool's scheduler thread; an mp_producer runs on the thread that
+ *    calls mp_pool_imap or mp_iter_next.
+ *
+ * Every function's comment says what it does, its parameters, the errors it
+ * returns and whether it blocks. "Never blocks" means it returns without
+ * waiting on another thread or process (it may still take an internal lock
+ * held only for a few instructions).
  */
 #ifndef MPROC_H
 #define MPROC_H
@@ -21,9 +32,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Symbol visibility: MPROC_API marks the public functions. A shared build
- * defines MPROC_BUILDING_SHARED; users of a shared library on Windows define
- * MPROC_SHARED (the CMake package and mproc.pc do it for them). */
+/**
+ * @def MPROC_API
+ * Marks the public functions: exported from the shared library, and the
+ * only symbols it exports. A shared build defines MPROC_BUILDING_SHARED;
+ * users of the shared library on Windows define MPROC_SHARED (the CMake
+ * target mproc::mproc_shared does it for them; without it, calls still
+ * link, through a stub).
+ */
 #if defined(_WIN32) || defined(__CYGWIN__)
 #  if defined(MPROC_BUILDING_SHARED)
 #    define MPROC_API __declspec(dllexport)
@@ -38,7 +54,10 @@
 #  define MPROC_API
 #endif
 
-/* printf-style format checking where the compiler has it (addition). */
+/**
+ * @def MPROC_PRINTF
+ * printf-style format checking where the compiler has it (addition).
+ */
 #if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
 #  define MPROC_PRINTF(fmt, args) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, args)))
 #elif defined(__GNUC__)
@@ -51,234 +70,607 @@
 extern "C" {
 #endif
 
-#define MPROC_VERSION_MAJOR 0
-#define MPROC_VERSION_MINOR 1
-#define MPROC_VERSION_PATCH 0
-/* "0.1.0" (addition) */
+/** @defgroup version Version
+ * The version this header belongs to. CMakeLists.txt's project(VERSION) is
+ * the one source: configuring fails if these numbers disagree with it.
+ * @{ */
+#define MPROC_VERSION_MAJOR 0 /**< Major version. */
+#define MPROC_VERSION_MINOR 1 /**< Minor version. */
+#define MPROC_VERSION_PATCH 0 /**< Patch version. */
+/**
+ * The library's version as text (addition).
+ * Compare it with the MPROC_VERSION_* numbers to tell the library a program
+ * runs with from the header it was compiled with.
+ * @return "MAJOR.MINOR.PATCH", e.g. "0.1.0": a static string. Never fails.
+ * Never blocks.
+ */
 MPROC_API const char *mp_version_string(void);
+/** @} */
 
-/* The largest message a Connection or Queue carries, and the largest task
+/** The largest message a Connection or Queue carries, and the largest task
  * argument or result: 1 GiB. Over it: MP_ETOOBIG (addition). */
 #define MP_MAX_MESSAGE ((size_t)1 << 30)
 
-/* ---------------------------------------------------------------- errors */
-#define MP_OK          0
-#define MP_EINVAL     -1   /* bad argument (NULL where not allowed, bad size) */
-#define MP_ENOMEM     -2
-#define MP_ETIMEDOUT  -3   /* the timeout ran out */
-#define MP_ECLOSED    -4   /* queue/connection closed and drained; peer gone */
-#define MP_EFULL      -5   /* non-blocking put on a full queue */
-#define MP_EEMPTY     -6   /* non-blocking get on an empty queue */
-#define MP_ETASK      -7   /* the task reported failure (see the result's message) */
-#define MP_ECRASHED   -8   /* the process running the task died */
-#define MP_ENOTASK    -9   /* no task registered under that name */
-#define MP_EBOOTSTRAP -10  /* mp_main() not called first, or called in the wrong place */
-#define MP_ESTATE     -11  /* not allowed in this state (pool closed, process not started) */
-#define MP_ECANCELLED -12
-#define MP_EPROTO     -13  /* a malformed message arrived; nothing was delivered */
-#define MP_ETOOBIG    -14  /* over a documented size limit */
-#define MP_ENOTFOUND  -15  /* no such key (manager dict) */
-#define MP_EOWNERDEAD -16  /* lock acquired, but its previous owner died holding it */
-#define MP_ENOTSUP    -17  /* not available on this platform/build */
-#define MP_ESYS       -18  /* the OS refused; mp_last_error() has its words */
+/** @defgroup errors Errors
+ * Every call that can fail returns MP_OK or one of these negative codes;
+ * mp_last_error() has the detail.
+ * @{ */
+#define MP_OK          0    /**< Success. */
+#define MP_EINVAL     -1   /**< Bad argument (NULL where not allowed, bad size). */
+#define MP_ENOMEM     -2   /**< Out of memory. */
+#define MP_ETIMEDOUT  -3   /**< The timeout ran out. */
+#define MP_ECLOSED    -4   /**< Queue/connection closed and drained; peer gone. */
+#define MP_EFULL      -5   /**< Non-blocking put on a full queue. */
+#define MP_EEMPTY     -6   /**< Non-blocking get on an empty queue. */
+#define MP_ETASK      -7   /**< The task reported failure (see the result's message). */
+#define MP_ECRASHED   -8   /**< The process running the task died. */
+#define MP_ENOTASK    -9   /**< No task registered under that name. */
+#define MP_EBOOTSTRAP -10  /**< mp_main() not called first, or called in the wrong place. */
+#define MP_ESTATE     -11  /**< Not allowed in this state (pool closed, process not started). */
+#define MP_ECANCELLED -12  /**< The work was cancelled (mp_async_cancel, mp_pool_terminate). */
+#define MP_EPROTO     -13  /**< A malformed message arrived; nothing was delivered. */
+#define MP_ETOOBIG    -14  /**< Over a documented size limit. */
+#define MP_ENOTFOUND  -15  /**< No such key (manager dict) or index (manager list). */
+#define MP_EOWNERDEAD -16  /**< Lock acquired, but its previous owner died holding it. */
+#define MP_ENOTSUP    -17  /**< Not available on this platform/build. */
+#define MP_ESYS       -18  /**< The OS refused; mp_last_error() has its words. */
 
-MPROC_API const char *mp_strerror(int err);   /* "timed out" */
-MPROC_API const char *mp_err_name(int err);   /* "MP_ETIMEDOUT" */
-/* Detail of the last failure on this thread, e.g.
- * "CreateProcessW: The system cannot find the file specified (2)". */
+/**
+ * A short description of an error code.
+ * @param err an MP_* code (MP_OK included).
+ * @return e.g. "timed out" for MP_ETIMEDOUT; "unknown error" for a value
+ * that is not a code. A static string. Never fails. Never blocks.
+ */
+MPROC_API const char *mp_strerror(int err);
+/**
+ * The name of an error code.
+ * @param err an MP_* code (MP_OK included).
+ * @return e.g. "MP_ETIMEDOUT"; "MP_E?" for a value that is not a code. A
+ * static string. Never fails. Never blocks.
+ */
+MPROC_API const char *mp_err_name(int err);
+/**
+ * Detail of the last failure on this thread, e.g.
+ * "CreateProcessW: The system cannot find the file specified (2)".
+ * Each failing call sets it; a successful one may leave an older text in
+ * place, so read it only right after a call returned an error.
+ * @return a string owned by this thread (at most 511 bytes), valid until
+ * this thread's next mproc call; "" if nothing failed yet. Never fails.
+ * Never blocks.
+ */
 MPROC_API const char *mp_last_error(void);
+/** @} */
 
-#define MP_FOREVER (-1.0)
+/** @defgroup util Utilities
+ * @{ */
+#define MP_FOREVER (-1.0) /**< A timeout that never runs out. */
 
+/**
+ * Releases a buffer the library handed out (mp_conn_recv, mp_queue_get,
+ * mp_dict_get, mp_list_get).
+ * @param p the buffer; NULL is fine. Never fails. Never blocks.
+ */
 MPROC_API void mp_free(void *p);
+/**
+ * The number of CPUs this process may run on (its affinity mask on Linux),
+ * which is the default number of pool workers.
+ * @return at least 1. Never fails. Never blocks.
+ */
 MPROC_API int mp_cpu_count(void);
-MPROC_API int64_t mp_getpid(void);       /* this process's id (addition: os.getpid()) */
+/**
+ * This process's id (addition: Python's os.getpid()).
+ * @return the pid (the process id on Windows). Never fails. Never blocks.
+ */
+MPROC_API int64_t mp_getpid(void);
+/** @} */
 
-/* ------------------------------------------------ tasks and the main guard */
-typedef struct mp_call mp_call;          /* one task invocation, in a worker */
-/* A task: 0 is success (its result is what it gave mp_call_return, or
- * nothing); any other value is failure (status MP_ETASK, task_code = the
- * value, message = what it gave mp_call_fail). */
+/** @defgroup main Tasks and the main guard
+ * Work is named: a child looks its task up by name, because a function
+ * pointer means nothing in a freshly started program.
+ * @{ */
+typedef struct mp_call mp_call;          /**< One task invocation, in a worker. */
+/** A task. Return 0 for success (its result is what it gave
+ * mp_call_return, or nothing); any other value is failure (status MP_ETASK,
+ * task_code = the value, message = what it gave mp_call_fail). Runs in the
+ * child, on its main thread. */
 typedef int (*mp_task_fn)(mp_call *call);
 
-/* Names fn so children can run it: a child looks tasks up by name in its
+/**
+ * Names fn so children can run it: a child looks tasks up by name in its
  * own table, because a function pointer means nothing in a freshly started
  * program. Call it before mp_main(); the same calls run again in every
  * spawned child, so both sides agree on the table.
- * Errors: MP_EINVAL (name or fn NULL, name empty or over 63 bytes, name
- * already registered); MP_EBOOTSTRAP (after mp_main()). Never blocks. */
+ * @param name the task's name: 1 to 63 bytes, unique (copied).
+ * @param fn the function to run.
+ * @retval MP_OK registered.
+ * @retval MP_EINVAL name or fn NULL, name empty or over 63 bytes, name
+ *         already registered (or one the library uses itself).
+ * @retval MP_EBOOTSTRAP called after mp_main().
+ * @retval MP_ENOMEM no memory for the table.
+ * Never blocks.
+ */
 MPROC_API int mp_register(const char *name, mp_task_fn fn);
+/** mp_register(fn) under the function's own name. */
 #define MP_REGISTER(fn) mp_register(#fn, (fn))
 
-/* The main guard. Call it at the top of main(), after mp_register() calls
+/**
+ * The main guard. Call it at the top of main(), after mp_register() calls
  * and before anything that must not run in workers (argument parsing,
  * opening files, creating processes).
- *  - In the program the user started: reads MPROC_START_METHOD and returns
- *    MP_OK (MP_EINVAL for an unknown value, MP_ENOTSUP for fork on
- *    Windows; mp_last_error() says which).
+ *  - In the program the user started: reads MPROC_START_METHOD and returns.
  *  - In a process this library started (its command line carries the
  *    worker mark, never the environment): runs the worker and exits; it
  *    never returns.
- *  - Called twice, or inside a task: MP_EBOOTSTRAP.
  * Creating a process, pool, queue or other object before mp_main() has run
  * fails with MP_EBOOTSTRAP and a message naming the fix, in every start
- * method, so a program written on Linux behaves the same on Windows. */
+ * method, so a program written on Linux behaves the same on Windows.
+ * @param argc main()'s argc.
+ * @param argv main()'s argv.
+ * @retval MP_OK this is the program the user started: go on.
+ * @retval MP_EINVAL MPROC_START_METHOD has an unknown value.
+ * @retval MP_ENOTSUP MPROC_START_METHOD=fork on Windows.
+ * @retval MP_EBOOTSTRAP called twice, or inside a task.
+ * Never blocks in the user's program; in a worker it runs the work and
+ * exits.
+ */
 MPROC_API int mp_main(int argc, char **argv);
-MPROC_API int mp_is_worker(void);                   /* 1 inside a process started by mproc */
+/**
+ * Whether this process was started by mproc.
+ * @return 1 inside a process started by mproc (once mp_main has taken it
+ * over), else 0. Never fails. Never blocks.
+ */
+MPROC_API int mp_is_worker(void);
 
+/** How a child process starts. */
 enum mp_start_method {
-  MP_START_DEFAULT = 0, /* fork on POSIX, spawn on Windows; env MPROC_START_METHOD overrides */
-  MP_START_FORK,        /* POSIX only; MP_ENOTSUP on Windows */
-  MP_START_SPAWN        /* re-run this executable; everywhere */
+  MP_START_DEFAULT = 0, /**< fork on POSIX, spawn on Windows; env MPROC_START_METHOD overrides */
+  MP_START_FORK,        /**< POSIX only; MP_ENOTSUP on Windows */
+  MP_START_SPAWN        /**< re-run this executable; everywhere */
 };
 
 /* Inside a task. `call` is valid until the task returns. */
-/* The argument's bytes (valid until the task returns) and their number. */
+/**
+ * The argument's bytes, in place.
+ * @param call the task's call.
+ * @param len gets the argument's size in bytes (may be NULL).
+ * @return the bytes, valid until the task returns; NULL (and *len 0) for a
+ * NULL call; NULL or not for an empty argument. Never blocks.
+ */
 MPROC_API const void *mp_call_arg(mp_call *call, size_t *len);
-/* Copies the argument into dst: MP_EINVAL unless it has exactly size bytes. */
+/**
+ * Copies the argument into dst, checking its size.
+ * @param call the task's call.
+ * @param dst where to copy it (size bytes).
+ * @param size the size the task expects.
+ * @retval MP_OK copied.
+ * @retval MP_EINVAL a NULL argument, or the argument does not have exactly
+ *         size bytes.
+ * Never blocks.
+ */
 MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);
-/* Sets the task's result (copied; a second call replaces the first).
- * MP_ETOOBIG over MP_MAX_MESSAGE, MP_ENOMEM. */
+/**
+ * Sets the task's result (copied; a second call replaces the first).
+ * @param call the task's call.
+ * @param data the result's bytes (may be the previous result's own).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK set.
+ * @retval MP_EINVAL call NULL, or data NULL with len > 0.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ENOMEM no memory for the copy.
+ * Never blocks (the bytes travel when the task returns).
+ */
 MPROC_API int mp_call_return(mp_call *call, const void *data, size_t len);
-/* Sets the failure message (printf format) and returns MP_ETASK, so a task
- * can `return mp_call_fail(call, "bad input %d", x);`. */
+/**
+ * Sets the failure message (printf format) and returns MP_ETASK, so a task
+ * can `return mp_call_fail(call, "bad input %d", x);`.
+ * @param call the task's call.
+ * @param fmt a printf format (NULL: an empty message); the text is cut at
+ *        1023 bytes.
+ * @return MP_ETASK, always. Never blocks.
+ */
 MPROC_API int mp_call_fail(mp_call *call, const char *fmt, ...) MPROC_PRINTF(2, 3);
-MPROC_API size_t mp_call_index(mp_call *call);      /* item index inside a map; 0 otherwise */
-MPROC_API int mp_call_worker_id(mp_call *call);     /* 0..workers-1 in a pool; 0 in a Process */
+/**
+ * The item's index inside a map or imap.
+ * @param call the task's call.
+ * @return the index of the input item this call runs; 0 for apply, for a
+ * Process, and for NULL. Never blocks.
+ */
+MPROC_API size_t mp_call_index(mp_call *call);
+/**
+ * Which worker of its pool runs this call.
+ * @param call the task's call.
+ * @return 0..workers-1 in a pool (a replacement takes the number of the
+ * worker it replaces); 0 in a Process and for NULL. Never blocks.
+ */
+MPROC_API int mp_call_worker_id(mp_call *call);
+/** @} */
 
-/* ---------------------------------------------------- shareable objects
+/** @defgroup objects Shareable objects
  * Queues, connections, locks, events, semaphores, barriers, shared memory
  * and managers are handed to children by listing them in the options of
  * mp_process_start() or mp_pool_create(); the child reaches the i-th one
  * with the typed mp_call_X(call, i) accessors (NULL if the kind differs or
  * i is out of range). Objects a task gets this way belong to the call:
- * mp_X_free on them does nothing. A child gets nothing it was not given. */
-typedef struct mp_object mp_object;
+ * mp_X_free on them does nothing. A child gets nothing it was not given.
+ * @{ */
+typedef struct mp_object mp_object; /**< Any shareable object, as listed in options. */
+/** @} */
 
-/* ------------------------------------------------------------- results */
+/** @defgroup results Results
+ * @{ */
+/** How a task went, and what it returned. */
 typedef struct mp_result {
-  int status;        /* MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, MP_ECANCELLED, ... */
-  int task_code;     /* the task's own non-zero return when status == MP_ETASK */
-  void *data;        /* result bytes (status == MP_OK); NULL if the task gave none */
-  size_t len;
-  char *message;     /* failure text, or NULL */
+  int status;        /**< MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, MP_ECANCELLED, ... */
+  int task_code;     /**< the task's own non-zero return when status == MP_ETASK */
+  void *data;        /**< result bytes (status == MP_OK); NULL if the task gave none */
+  size_t len;        /**< the number of bytes at data */
+  char *message;     /**< failure text, or NULL */
 } mp_result;
-MPROC_API void mp_result_clear(mp_result *r);       /* frees data and message, zeroes r; NULL is fine */
+/**
+ * Frees a result's data and message and zeroes it, ready for reuse.
+ * @param r the result; NULL is fine. Never fails. Never blocks.
+ */
+MPROC_API void mp_result_clear(mp_result *r);
+/** @} */
 
-/* ------------------------------------------------------------- Process
- * One task in its own process (Python's multiprocessing.Process). */
-typedef struct mp_process mp_process;
-typedef struct mp_process_options {      /* all-zero means defaults */
-  const char *name;                      /* shown in errors and logs; default: the task */
-  int start_method;                      /* enum mp_start_method */
-  mp_object *const *objects;             /* shared with the child */
-  size_t nobjects;
+/** @defgroup process Process
+ * One task in its own process (Python's multiprocessing.Process).
+ * @{ */
+typedef struct mp_process mp_process; /**< A child process running one task. */
+/** Options of mp_process_start; all-zero means defaults. */
+typedef struct mp_process_options {
+  const char *name;                      /**< shown in errors and logs; default: the task */
+  int start_method;                      /**< enum mp_start_method */
+  mp_object *const *objects;             /**< shared with the child (mp_call_X(call, i) there) */
+  size_t nobjects;                       /**< the number of objects */
 } mp_process_options;
 
-/* Starts task in a new process with a copy of arg (len bytes).
- * opts may be NULL. The child dies with this process (however this one
- * ends), and holds only the handles of opts->objects.
- * Errors: MP_EINVAL (out or task NULL, arg NULL with len > 0, an unknown
- * start method, a NULL object); MP_ETOOBIG (len over MP_MAX_MESSAGE);
- * MP_ENOTASK (no task of that name); MP_EBOOTSTRAP (before mp_main());
- * MP_ENOTSUP (fork on Windows); MP_ENOMEM; MP_ESYS (the OS refused: fork,
- * exec, CreateProcessW; mp_last_error() has its words).
- * Blocks only to start the child (with spawn, until it has read arg). */
+/**
+ * Starts task in a new process with a copy of arg.
+ * The child dies with this process (however this one ends), and holds only
+ * the handles of opts->objects.
+ * @param out gets the process; free it with mp_process_free.
+ * @param task the registered name of the task to run.
+ * @param arg the argument's bytes (copied to the child).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @param opts options, or NULL for defaults.
+ * @retval MP_OK started.
+ * @retval MP_EINVAL out or task NULL, arg NULL with len > 0, an unknown
+ *         start method, a NULL object.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ENOTASK no task of that name.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOTSUP fork on Windows.
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused (fork, exec, CreateProcessW;
+ *         mp_last_error() has its words).
+ * Blocks only to start the child (with spawn, until it has read arg).
+ */
 MPROC_API int mp_process_start(mp_process **out, const char *task, const void *arg, size_t len,
                      const mp_process_options *opts);
-/* Waits for the child to end and takes its result (a large result is read
- * while the child writes it). MP_OK; MP_ETIMEDOUT if it still runs;
- * MP_EINVAL for NULL. Blocks up to timeout. */
+/**
+ * Waits for the child to end and takes its result (a large result is read
+ * while the child writes it).
+ * @param p the process.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK it has ended (again at once on later calls).
+ * @retval MP_ETIMEDOUT it still runs.
+ * @retval MP_EINVAL p NULL.
+ * @retval MP_ESYS the OS refused to wait for it.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_process_join(mp_process *p, double timeout);
-MPROC_API int mp_process_is_alive(mp_process *p);                 /* 1 or 0; never blocks */
-/* Exit code: 0 the task succeeded; 1 it failed (mp_process_result has its
- * code and message); -N ended by signal N (terminate and kill read -15 and -9
- * on Windows too, a crash -11 or -6 as on POSIX); another N if the task
- * called exit(N). MP_ESTATE while running. Never blocks. */
+/**
+ * Whether the child still runs (reaps it if it has ended).
+ * @param p the process.
+ * @return 1 if it runs, 0 if it has ended or p is NULL. Never blocks.
+ */
+MPROC_API int mp_process_is_alive(mp_process *p);
+/**
+ * The child's exit code.
+ * @param p the process.
+ * @param code gets: 0 the task succeeded; 1 it failed (mp_process_result
+ *        has its code and message); -N ended by signal N (terminate and
+ *        kill read -15 and -9 on Windows too, a crash -11 or -6 as on
+ *        POSIX); another N if the task called exit(N).
+ * @retval MP_OK *code is set.
+ * @retval MP_ESTATE it is still running.
+ * @retval MP_EINVAL a NULL argument.
+ * Never blocks.
+ */
 MPROC_API int mp_process_exitcode(mp_process *p, int *code);
-/* The outcome, a copy the caller clears with mp_result_clear: status MP_OK
- * with the task's bytes; MP_ETASK with its code and message; MP_ECRASHED
- * when it died without a result (the message gives the signal or exit
- * code); MP_EPROTO if what it sent was malformed. MP_ESTATE before the
- * child has ended (join first). Never blocks. */
+/**
+ * The outcome, a copy the caller clears with mp_result_clear.
+ * @param p the process.
+ * @param res gets: status MP_OK with the task's bytes; MP_ETASK with its
+ *        code and message; MP_ECRASHED when it died without a result (the
+ *        message gives the signal or exit code); MP_EPROTO if what it sent
+ *        was malformed.
+ * @retval MP_OK *res is filled.
+ * @retval MP_ESTATE the child has not ended (join first).
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ENOMEM no memory for the copy.
+ * Never blocks.
+ */
 MPROC_API int mp_process_result(mp_process *p, mp_result *res);
-MPROC_API int mp_process_terminate(mp_process *p);                /* SIGTERM / TerminateProcess; never blocks */
-MPROC_API int mp_process_kill(mp_process *p);                     /* SIGKILL / TerminateProcess; never blocks */
-MPROC_API int64_t mp_process_pid(const mp_process *p);            /* 0 for NULL */
-/* Frees p. A child still running is killed and reaped: no zombie, no orphan. */
+/**
+ * Asks the child to end: SIGTERM on POSIX, TerminateProcess on Windows
+ * (its exit code then reads -15). Join it afterwards.
+ * @param p the process.
+ * @retval MP_OK sent, or it had already ended.
+ * @retval MP_EINVAL p NULL.
+ * @retval MP_ESYS the OS refused.
+ * Never blocks.
+ */
+MPROC_API int mp_process_terminate(mp_process *p);
+/**
+ * Kills the child: SIGKILL on POSIX, TerminateProcess on Windows (its exit
+ * code then reads -9). Join it afterwards.
+ * @param p the process.
+ * @retval MP_OK sent, or it had already ended.
+ * @retval MP_EINVAL p NULL.
+ * @retval MP_ESYS the OS refused.
+ * Never blocks.
+ */
+MPROC_API int mp_process_kill(mp_process *p);
+/**
+ * The child's process id.
+ * @param p the process.
+ * @return its pid; 0 for NULL. Never fails. Never blocks.
+ */
+MPROC_API int64_t mp_process_pid(const mp_process *p);
+/**
+ * Frees p. A child still running is killed and reaped: no zombie, no orphan.
+ * @param p the process; NULL is fine.
+ * @return NULL. Never fails. Blocks only while a killed child is reaped.
+ */
 MPROC_API mp_process *mp_process_free(mp_process *p);
+/** @} */
 
-/* ------------------------------------------------- Pipe / Connection
+/** @defgroup pipe Pipe and Connection
  * Python's Pipe(): two connected ends carrying whole messages of any size
  * up to MP_MAX_MESSAGE. A message never arrives torn: a peer that dies
- * mid-message leaves nothing, and the reader sees MP_ECLOSED. */
-typedef struct mp_conn mp_conn;
-/* duplex: both ends send and receive. !duplex: a receives, b sends (the
- * wrong direction gives MP_ESTATE). MP_EINVAL for NULL, MP_EBOOTSTRAP
- * before mp_main(), MP_ESYS. */
+ * mid-message leaves nothing, and the reader sees MP_ECLOSED. One thread at
+ * a time per end and direction.
+ * @{ */
+typedef struct mp_conn mp_conn; /**< One end of a pipe. */
+/**
+ * Makes a pipe: two connected ends.
+ * @param a gets the first end (with !duplex, the one that receives).
+ * @param b gets the second end (with !duplex, the one that sends).
+ * @param duplex non-zero: both ends send and receive; 0: a receives, b
+ *        sends (the wrong direction gives MP_ESTATE).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused.
+ * Never blocks.
+ */
 MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);
-/* Sends one message; blocks while the pipe is full (until the peer reads).
- * MP_ECLOSED if the peer is gone, MP_ETOOBIG over MP_MAX_MESSAGE. */
+/**
+ * Sends one message.
+ * @param c this end.
+ * @param data the message's bytes.
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK sent (the peer may not have read it yet).
+ * @retval MP_ECLOSED the peer is gone.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ESTATE this end of a one-way pipe only receives.
+ * @retval MP_EINVAL c NULL, or data NULL with len > 0.
+ * @retval MP_ESYS the OS refused.
+ * Blocks while the pipe is full (until the peer reads).
+ */
 MPROC_API int mp_conn_send(mp_conn *c, const void *data, size_t len);
-/* Receives one message into *data (release with mp_free), waiting up to
- * timeout: MP_ETIMEDOUT (nothing lost: a message half arrived is kept for
- * the next call), MP_ECLOSED when the peer is gone and nothing is left,
- * MP_EPROTO for a malformed message (the connection is then broken). */
+/**
+ * Receives one message into a buffer it allocates.
+ * @param c this end.
+ * @param data gets the message (release with mp_free).
+ * @param len gets its size.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK received.
+ * @retval MP_ETIMEDOUT nothing came in time (nothing lost: a message half
+ *         arrived is kept for the next call).
+ * @retval MP_ECLOSED the peer is gone and nothing is left.
+ * @retval MP_EPROTO a malformed message (the connection is then broken).
+ * @retval MP_ESTATE this end of a one-way pipe only sends.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ENOMEM no memory for the message.
+ * @retval MP_ESYS the OS refused.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout);
-/* Into the caller's buffer, no allocation: *len gets the message size; if it
- * is over cap, MP_ETOOBIG and the message stays to be read again. */
+/**
+ * Receives one message into the caller's buffer, without allocating.
+ * @param c this end.
+ * @param buf where the message goes.
+ * @param cap buf's size.
+ * @param len gets the message's size (also when it is over cap).
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK received.
+ * @retval MP_ETOOBIG the message is over cap: it stays, to be read again.
+ * @retval MP_ETIMEDOUT, MP_ECLOSED, MP_EPROTO, MP_ESTATE, MP_EINVAL,
+ *         MP_ESYS as for mp_conn_recv.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout);
-/* 1 if a receive would not block (a message, or the end), 0 if nothing
- * came within timeout; <0 on error. */
+/**
+ * Waits until a receive would not block.
+ * @param c this end.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @return 1 if a receive would not block (a message, or the end), 0 if
+ * nothing came within timeout; MP_EINVAL (c NULL), MP_ESTATE (this end
+ * only sends) or MP_ESYS. Blocks up to timeout.
+ */
 MPROC_API int mp_conn_poll(mp_conn *c, double timeout);
+/**
+ * Closes this end; the peer then reads MP_ECLOSED once it has drained
+ * what was sent. In a task, an end from mp_call_conn belongs to the call
+ * and this does nothing.
+ * @param c this end; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_conn *mp_conn_free(mp_conn *c);
+/**
+ * This end as an object, to list in a child's options.
+ * @param c this end.
+ * @return the object (valid as long as c); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_conn_obj(mp_conn *c);
+/**
+ * In a task: the i-th object of its options, as a connection.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the end (it belongs to the call); NULL if i is out of range or
+ * that object is not a connection. Never blocks.
+ */
 MPROC_API mp_conn *mp_call_conn(mp_call *call, size_t i);
+/** @} */
 
-/* ---------------------------------------------------------------- Queue
+/** @defgroup queue Queue
  * Many producers, many consumers, across processes. Messages are byte
  * strings of any size up to MP_QUEUE_MAX_MESSAGE; order is FIFO per producer.
  * The messages live in shared memory, not in the producer: a producer may
  * put and exit before anyone reads (no join-before-drain deadlock). A
  * process killed in the middle of a put or get never leaves a torn message
- * and never wedges the queue; at most its message in flight is lost. */
-typedef struct mp_queue mp_queue;
-#define MP_QUEUE_MAX_MESSAGE MP_MAX_MESSAGE      /* 1 GiB */
-typedef struct mp_queue_options {        /* all-zero means defaults */
-  size_t maxsize;                        /* messages; 0 = unbounded: put never blocks */
-  int joinable;                          /* enables task_done/join */
+ * and never wedges the queue; at most its message in flight is lost.
+ * Every call may also return MP_EINVAL for a NULL queue.
+ * @{ */
+typedef struct mp_queue mp_queue; /**< A queue shared by processes. */
+#define MP_QUEUE_MAX_MESSAGE MP_MAX_MESSAGE      /**< 1 GiB */
+/** Options of mp_queue_create; all-zero means defaults. */
+typedef struct mp_queue_options {
+  size_t maxsize;                        /**< messages; 0 = unbounded: put never blocks */
+  int joinable;                          /**< enables task_done/join */
 } mp_queue_options;
-/* opts may be NULL. MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS. */
+/**
+ * Makes a queue.
+ * @param out gets the queue; free it with mp_queue_free.
+ * @param opts options, or NULL for defaults (unbounded, not joinable).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL out NULL.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused its shared memory or wait objects.
+ * Never blocks.
+ */
 MPROC_API int mp_queue_create(mp_queue **out, const mp_queue_options *opts);
-/* Copies len bytes in. Bounded and full: waits up to timeout for room
- * (MP_ETIMEDOUT; with timeout 0, MP_EFULL). MP_ECLOSED after
- * mp_queue_close, MP_ETOOBIG over the limit, MP_ENOMEM if an unbounded
- * queue's store (4 GiB of address space, memory only where used) is full. */
+/**
+ * Copies a message in.
+ * @param q the queue.
+ * @param data the message's bytes.
+ * @param len their number, up to MP_QUEUE_MAX_MESSAGE.
+ * @param timeout seconds to wait for room in a bounded queue that is full;
+ *        MP_FOREVER waits as long as it takes, 0 only tries.
+ * @retval MP_OK queued.
+ * @retval MP_ETIMEDOUT still full after timeout.
+ * @retval MP_EFULL full, with timeout 0.
+ * @retval MP_ECLOSED after mp_queue_close.
+ * @retval MP_ETOOBIG over the limit.
+ * @retval MP_ENOMEM an unbounded queue's store (4 GiB of address space,
+ *         memory only where used) is full.
+ * @retval MP_EINVAL data NULL with len > 0.
+ * Blocks up to timeout while a bounded queue is full; otherwise never.
+ */
 MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout);
-/* Takes the next message into *data (release with mp_free). Waits up to
- * timeout: MP_ETIMEDOUT (with timeout 0, MP_EEMPTY); MP_ECLOSED once the
- * queue is closed and drained. */
+/**
+ * Takes the next message into a buffer it allocates.
+ * @param q the queue.
+ * @param data gets the message (release with mp_free).
+ * @param len gets its size.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
+ * @retval MP_OK taken.
+ * @retval MP_ETIMEDOUT nothing came in time.
+ * @retval MP_EEMPTY empty, with timeout 0.
+ * @retval MP_ECLOSED the queue is closed and drained.
+ * @retval MP_ENOMEM no memory for the message (it stays queued).
+ * @retval MP_EPROTO the queue's memory was damaged (scribbled on); the
+ *         damaged message is dropped.
+ * @retval MP_EINVAL a NULL argument.
+ * Blocks up to timeout while the queue is empty.
+ */
 MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout);
-/* The hot path: into the caller's buffer, no allocation; over cap gives
- * MP_ETOOBIG with *len set and the message left at the head. */
+/**
+ * The hot path: takes the next message into the caller's buffer, without
+ * allocating.
+ * @param q the queue.
+ * @param buf where the message goes.
+ * @param cap buf's size.
+ * @param len gets the message's size (also when it is over cap).
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
+ * @retval MP_OK taken.
+ * @retval MP_ETOOBIG the message is over cap: it stays at the head.
+ * @retval MP_ETIMEDOUT, MP_EEMPTY, MP_ECLOSED, MP_EPROTO, MP_EINVAL as for
+ *         mp_queue_get.
+ * Blocks up to timeout while the queue is empty.
+ */
 MPROC_API int mp_queue_get_into(mp_queue *q, void *buf, size_t cap, size_t *len, double timeout);
-/* Messages queued: approximate while others put and get, exact when quiet;
- * on every platform (Python's raises on macOS). Never blocks. */
+/**
+ * The number of messages queued: approximate while others put and get,
+ * exact when quiet; on every platform (Python's raises on macOS).
+ * @param q the queue.
+ * @param n gets the count.
+ * @retval MP_OK counted.
+ * @retval MP_EINVAL a NULL argument.
+ * Never blocks.
+ */
 MPROC_API int mp_queue_qsize(mp_queue *q, size_t *n);
-/* No more puts, from anyone: consumers drain what is queued, then get MP_ECLOSED. */
+/**
+ * No more puts, from anyone: consumers drain what is queued, then get
+ * MP_ECLOSED; every waiting put and get wakes up. Closing twice is fine.
+ * @param q the queue.
+ * @retval MP_OK closed.
+ * @retval MP_EINVAL q NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_queue_close(mp_queue *q);
-/* Joinable queues only (else MP_ESTATE): one put item is finished;
- * MP_ESTATE if called more times than items were put. */
+/**
+ * Joinable queues: says one item taken from the queue is finished.
+ * @param q the queue.
+ * @retval MP_OK counted; the last one wakes mp_queue_join.
+ * @retval MP_ESTATE the queue is not joinable, or this was called more
+ *         times than items were put.
+ * @retval MP_EINVAL q NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_queue_task_done(mp_queue *q);
-/* Waits until every item put has been task_done: MP_OK, MP_ETIMEDOUT. */
+/**
+ * Joinable queues: waits until every item put has been task_done.
+ * @param q the queue.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK every item is done.
+ * @retval MP_ETIMEDOUT some are not.
+ * @retval MP_ESTATE the queue is not joinable.
+ * @retval MP_EINVAL q NULL.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_queue_join(mp_queue *q, double timeout);
-/* This process lets go; the queue lives on for the others that have it,
- * and its memory goes with the last of them. Nothing is left behind. */
+/**
+ * This process lets go; the queue lives on for the others that have it,
+ * and its memory goes with the last of them. Nothing is left behind. In a
+ * task, a queue from mp_call_queue belongs to the call and this does
+ * nothing.
+ * @param q the queue; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_queue *mp_queue_free(mp_queue *q);
+/**
+ * The queue as an object, to list in a child's options.
+ * @param q the queue.
+ * @return the object (valid as long as q); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_queue_obj(mp_queue *q);
+/**
+ * In a task: the i-th object of its options, as a queue.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the queue (it belongs to the call); NULL if i is out of range or
+ * that object is not a queue. Never blocks.
+ */
 MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
+/** @} */
 
-/* ----------------------------------------------------------------- Pool
+/** @defgroup pool Pool
  * A fixed set of worker processes (Python's multiprocessing.Pool). Each
  * pool has one scheduler thread, which hands work to workers, notices
  * workers that die or overrun task_timeout, replaces them, and runs
@@ -291,110 +683,315 @@ MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
  *  - nothing waits without bound on a worker that may be dead: no hang.
  * Threads: every call may be made from any thread. No thread of the pool
  * holds a lock across fork(); with the fork start method a parent whose
- * other threads hold locks a task needs should still use spawn (README). */
-typedef struct mp_pool mp_pool;
-typedef struct mp_async mp_async;
-typedef struct mp_iter mp_iter;
-/* Called once when an async job is ready, ON THE POOL'S SCHEDULER THREAD
+ * other threads hold locks a task needs should still use spawn (README).
+ * @{ */
+typedef struct mp_pool mp_pool;   /**< A pool of worker processes. */
+typedef struct mp_async mp_async; /**< A job submitted without waiting (apply_async, map_async). */
+typedef struct mp_iter mp_iter;   /**< Results of mp_pool_imap as they complete. */
+/** Called once when an async job is done, ON THE POOL'S SCHEDULER THREAD
  * (as in Python): keep it short, do not block in it, and do not wait on
- * the same pool from it. Calling other mproc functions is fine. */
+ * the same pool from it. Calling other mproc functions is fine. a is the
+ * job, ud what was given with it. The job counts as ready only once its
+ * callback has returned, so mp_async_wait returns after the callback ran;
+ * inside the callback, mp_async_ready(a) is still 0 and mp_async_result(a)
+ * NULL. */
 typedef void (*mp_callback)(mp_async *a, void *ud);
-/* Called on the pool's scheduler thread as items complete (not for every
- * item: reports may be merged). */
+/** Called on the pool's scheduler thread as items complete (not for every
+ * item: reports may be merged): done of total items, and the ud given. */
 typedef void (*mp_progress_fn)(size_t done, size_t total, void *ud);
 
-typedef struct mp_pool_options {         /* all-zero means defaults */
-  int workers;                           /* 0: mp_cpu_count() */
-  int start_method;
-  const char *initializer;               /* task run once in each new worker */
-  const void *initarg;
-  size_t initarg_len;
-  unsigned max_tasks_per_child;          /* 0: unlimited; then the worker is replaced */
-  double task_timeout;                   /* seconds, 0: none; a task over it is killed
-                                            with its worker (status MP_ETIMEDOUT) */
-  mp_object *const *objects;             /* shared with every worker */
-  size_t nobjects;
+/** Options of mp_pool_create; all-zero means defaults. */
+typedef struct mp_pool_options {
+  int workers;                           /**< 0: mp_cpu_count() */
+  int start_method;                      /**< enum mp_start_method */
+  const char *initializer;               /**< task run once in each new worker */
+  const void *initarg;                   /**< the initializer's argument */
+  size_t initarg_len;                    /**< its size */
+  unsigned max_tasks_per_child;          /**< 0: unlimited; then the worker is replaced */
+  double task_timeout;                   /**< seconds, 0: none; a task over it is killed
+                                              with its worker (status MP_ETIMEDOUT) */
+  mp_object *const *objects;             /**< shared with every worker */
+  size_t nobjects;                       /**< the number of objects */
 } mp_pool_options;
 
-typedef struct mp_map_options {          /* all-zero (or NULL) means defaults */
-  size_t chunksize;                      /* 0: chosen by the pool (about 4 chunks per worker) */
-  mp_progress_fn progress;               /* called as items complete */
-  void *progress_ud;
-  mp_result *results;                    /* optional: per-item outcome, n entries */
+/** Options of the map calls; all-zero (or NULL) means defaults. */
+typedef struct mp_map_options {
+  size_t chunksize;                      /**< 0: chosen by the pool (about 4 chunks per worker) */
+  mp_progress_fn progress;               /**< called as items complete */
+  void *progress_ud;                     /**< given to progress */
+  mp_result *results;                    /**< optional: per-item outcome, n entries */
 } mp_map_options;
 
-/* Starts the workers (opts may be NULL). An initializer that fails makes
- * every task of the pool fail with its message (MP_ETASK), never a loop of
- * restarts. Errors: MP_EINVAL (negative workers or timeout, unknown start
- * method, NULL objects), MP_ENOTASK (unknown initializer), MP_EBOOTSTRAP,
- * MP_ENOTSUP, MP_ENOMEM, MP_ESYS (a worker could not be started; nothing
- * is left half made). Blocks while the workers start. */
+/**
+ * Starts the workers. An initializer that fails makes every task of the
+ * pool fail with its message (MP_ETASK), never a loop of restarts.
+ * @param out gets the pool; free it with mp_pool_free.
+ * @param opts options, or NULL for defaults.
+ * @retval MP_OK started.
+ * @retval MP_EINVAL out NULL, negative workers or timeout, an unknown
+ *         start method, a NULL object.
+ * @retval MP_ENOTASK unknown initializer.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOTSUP fork on Windows.
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS a worker or the scheduler thread could not be started;
+ *         nothing is left half made.
+ * Blocks while the workers start.
+ */
 MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
 
-/* Blocking. */
-/* Runs task(arg) on a worker and waits: MP_OK with *res filled (its status
- * says how the task went: MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, ...).
- * Errors before anything runs: MP_EINVAL, MP_ENOTASK, MP_ETOOBIG,
- * MP_ESTATE (pool closed). */
+/**
+ * Runs task(arg) on a worker and waits.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param arg the argument's bytes (copied).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @param res gets the outcome (clear it with mp_result_clear): its status
+ *        says how the task went: MP_OK, MP_ETASK, MP_ECRASHED,
+ *        MP_ETIMEDOUT, MP_ECANCELLED (the pool was terminated).
+ * @retval MP_OK the task ran (or was stopped): *res says how.
+ * @retval MP_EINVAL p, task or res NULL, arg NULL with len > 0.
+ * @retval MP_ENOTASK no task of that name.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ESTATE the pool is closed.
+ * @retval MP_ENOMEM out of memory.
+ * Blocks until the task is done.
+ */
 MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res);
-/* n fixed-size items in, n fixed-size results out (a task must return exactly
- * out_size bytes). Returns MP_OK, or the status of the lowest-index failed
- * item; every other item still runs, and opts->results tells each one.
- * Results come in input order. Blocks until every item is done. */
+/**
+ * Runs task on n fixed-size items, in chunks on the workers, and waits.
+ * A task must return exactly out_size bytes. Every item runs, whatever
+ * others do; results come in input order.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param in n items of in_size bytes each, one after the other.
+ * @param in_size each item's size, up to MP_MAX_MESSAGE.
+ * @param n the number of items (0 is fine).
+ * @param out room for n results of out_size bytes each.
+ * @param out_size each result's size.
+ * @param opts chunk size, progress callback (run on the pool's scheduler
+ *        thread) and per-item outcomes; NULL for defaults.
+ * @return MP_OK when every item succeeded; otherwise the status of the
+ * lowest-index failed item (MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT,
+ * MP_ECANCELLED, or MP_EINVAL for a result not out_size bytes long), and
+ * opts->results tells each one. Errors before anything runs: MP_EINVAL (a
+ * NULL argument, n times a size overflows), MP_ENOTASK, MP_ETOOBIG,
+ * MP_ESTATE (pool closed), MP_ENOMEM.
+ * Blocks until every item is done.
+ */
 MPROC_API int mp_pool_map(mp_pool *p, const char *task, const void *in, size_t in_size, size_t n,
                 void *out, size_t out_size, const mp_map_options *opts);
-typedef struct mp_slice { const void *data; size_t len; } mp_slice;
-/* Variable-size items: out[i] gets item i's outcome (clear each with
- * mp_result_clear). Returns as mp_pool_map does. */
+/** A run of bytes: one item of a variable-size map. */
+typedef struct mp_slice {
+  const void *data; /**< the bytes (NULL is fine when len is 0) */
+  size_t len;       /**< their number */
+} mp_slice;
+/**
+ * Runs task on n variable-size items and waits.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param in the n items.
+ * @param n the number of items (0 is fine).
+ * @param out n outcomes: out[i] gets item i's (clear each with
+ *        mp_result_clear).
+ * @param opts chunk size and progress callback (run on the pool's
+ *        scheduler thread); NULL for defaults.
+ * @return as mp_pool_map returns; MP_EINVAL also for an item NULL with a
+ * length, or over MP_MAX_MESSAGE.
+ * Blocks until every item is done.
+ */
 MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *in, size_t n,
                        mp_result *out, const mp_map_options *opts);
 
-/* Non-blocking: returns at once; the work goes on while the caller does
- * other things. cb (may be NULL) runs on the pool's thread when the job is
- * ready. out may be NULL for fire-and-forget; otherwise release *out with
- * mp_async_free. Errors as for the blocking forms. */
+/**
+ * Submits task(arg) and returns at once; the work goes on while the caller
+ * does other things.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param arg the argument's bytes (copied).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @param cb called once when the job is ready, on the pool's scheduler
+ *        thread (may be NULL).
+ * @param ud given to cb.
+ * @param out gets the job (release with mp_async_free); NULL for
+ *        fire-and-forget.
+ * @retval MP_OK submitted.
+ * @retval MP_EINVAL, MP_ENOTASK, MP_ETOOBIG, MP_ESTATE, MP_ENOMEM as for
+ *         mp_pool_apply.
+ * Does not block for the task. An argument for an idle worker is written
+ * to its pipe from this thread, so a large one (over the pipe's buffer)
+ * blocks until the worker has read it.
+ */
 MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len,
                         mp_callback cb, void *ud, mp_async **out);
+/**
+ * Submits a variable-size map and returns at once.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param in the n items (copied before it returns).
+ * @param n the number of items.
+ * @param opts chunk size and progress callback; NULL for defaults
+ *        (opts->results is not used: read mp_async_results).
+ * @param cb called once when every item is done, on the pool's scheduler
+ *        thread (may be NULL).
+ * @param ud given to cb.
+ * @param out gets the job (release with mp_async_free); may be NULL.
+ * @retval MP_OK submitted.
+ * @retval MP_EINVAL, MP_ENOTASK, MP_ESTATE, MP_ENOMEM as for
+ *         mp_pool_map_slices.
+ * Does not block for the work (large items may block until an idle worker
+ * has read them, as with mp_pool_apply_async).
+ */
 MPROC_API int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n,
                       const mp_map_options *opts, mp_callback cb, void *ud, mp_async **out);
-MPROC_API int mp_async_wait(mp_async *a, double timeout);         /* MP_OK when ready, MP_ETIMEDOUT */
-MPROC_API int mp_async_ready(mp_async *a);                        /* 1 or 0; never blocks */
-MPROC_API const mp_result *mp_async_result(mp_async *a);          /* after ready; map_async: first item */
-MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n); /* map_async: all items */
-/* A queued task is dropped; a running one is killed with its worker (which
- * is replaced). Either way it reads MP_ECANCELLED. MP_ESTATE if it had
- * already finished. Never blocks. */
+/**
+ * Waits until an async job is ready (AsyncResult.wait).
+ * @param a the job.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK ready: read it with mp_async_result / mp_async_results.
+ * @retval MP_ETIMEDOUT not yet.
+ * @retval MP_EINVAL a NULL.
+ * Blocks up to timeout.
+ */
+MPROC_API int mp_async_wait(mp_async *a, double timeout);
+/**
+ * Whether an async job is ready.
+ * @param a the job.
+ * @return 1 or 0 (0 for NULL). Never blocks.
+ */
+MPROC_API int mp_async_ready(mp_async *a);
+/**
+ * An async job's outcome (for map_async: its first item's).
+ * @param a the job.
+ * @return the outcome, owned by the job (valid until mp_async_free); NULL
+ * if it is not ready yet (or a is NULL, or a map had no items). Never
+ * blocks.
+ */
+MPROC_API const mp_result *mp_async_result(mp_async *a);
+/**
+ * A map_async job's outcomes, one per item in input order.
+ * @param a the job.
+ * @param n gets the number of items (0 while not ready).
+ * @return the outcomes, owned by the job (valid until mp_async_free); NULL
+ * if it is not ready yet. Never blocks.
+ */
+MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n);
+/**
+ * Cancels an async job: a queued task is dropped; a running one is killed
+ * with its worker (which is replaced). Either way it reads MP_ECANCELLED,
+ * and its callback still runs once.
+ * @param a the job.
+ * @retval MP_OK cancelled.
+ * @retval MP_ESTATE it had already finished.
+ * @retval MP_EINVAL a NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_async_cancel(mp_async *a);
+/**
+ * Releases the caller's hold on an async job. A job not yet done goes on
+ * (its callback still runs); its outcome is then dropped.
+ * @param a the job; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_async *mp_async_free(mp_async *a);
 
-/* Streaming: results as they complete. Inputs come from a producer callback,
- * pulled only as fast as workers take them (backpressure), so the input may be
- * larger than memory. next() returns MP_ECLOSED after the last result.
- * The producer runs on the thread that calls mp_pool_imap / mp_iter_next. */
-/* 1: *item is the next input (its bytes are copied before the next call), 0: end, <0: error */
+/** A source of inputs for mp_pool_imap, pulled only as fast as workers
+ * take them (backpressure), so the input may be larger than memory. It
+ * runs on the thread that calls mp_pool_imap / mp_iter_next.
+ * @param ud what was given to mp_pool_imap.
+ * @param index the input's index, 0, 1, 2, ...
+ * @param item gets the next input (its bytes are copied before the next call).
+ * @return 1: *item is the next input; 0: the end; <0: an error, which
+ * mp_iter_next returns once the results before it are out. */
 typedef int (*mp_producer)(void *ud, size_t index, mp_slice *item);
+/** Options of mp_pool_imap; all-zero (or NULL) means defaults. */
 typedef struct mp_imap_options {
-  size_t chunksize;                      /* 0: 1 */
-  int unordered;                         /* 1: completion order (imap_unordered) */
-  size_t max_in_flight;                  /* 0: a few chunks per worker */
+  size_t chunksize;                      /**< 0: 1 */
+  int unordered;                         /**< 1: completion order (imap_unordered) */
+  size_t max_in_flight;                  /**< 0: a few chunks per worker */
 } mp_imap_options;
+/**
+ * Streams task over the inputs a producer gives: results as they complete.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param producer gives the inputs; called on this thread now (to fill the
+ *        window) and from mp_iter_next.
+ * @param ud given to producer.
+ * @param opts chunk size, order and window; NULL for defaults.
+ * @param out gets the iterator; free it with mp_iter_free.
+ * @retval MP_OK started.
+ * @retval MP_EINVAL p, producer or out NULL.
+ * @retval MP_ENOTASK no task of that name.
+ * @retval MP_ESTATE the pool is closed.
+ * @retval MP_ENOMEM out of memory.
+ * @return or the producer's own negative value if it failed at once.
+ * Blocks only while the producer runs.
+ */
 MPROC_API int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud,
                  const mp_imap_options *opts, mp_iter **out);
-/* The next result and its input index: MP_OK; MP_ETIMEDOUT; MP_ECLOSED
- * after the last; the producer's own negative value if it failed.
- * One thread at a time per iterator. */
+/**
+ * The next result of an imap. One thread at a time per iterator.
+ * @param it the iterator.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @param index gets the result's input index (may be NULL).
+ * @param res gets the outcome (clear it with mp_result_clear).
+ * @retval MP_OK *res is the next result.
+ * @retval MP_ETIMEDOUT none came in time.
+ * @retval MP_ECLOSED after the last.
+ * @retval MP_ESTATE the pool has stopped (terminated or freed).
+ * @retval MP_EINVAL it or res NULL.
+ * @return or the producer's own negative value if it failed.
+ * Blocks up to timeout; the producer runs on this thread as room frees up.
+ */
 MPROC_API int mp_iter_next(mp_iter *it, double timeout, size_t *index, mp_result *res);
-/* Drops the rest: work not yet done is cancelled. */
+/**
+ * Frees the iterator and drops the rest: work not yet done is cancelled.
+ * @param it the iterator; NULL is fine.
+ * @return NULL. Never fails. Blocks until the cancelled work is gone from
+ * the workers (a running chunk's worker is killed and replaced).
+ */
 MPROC_API mp_iter *mp_iter_free(mp_iter *it);
 
-MPROC_API int mp_pool_close(mp_pool *p);          /* no new work; queued work still runs */
-/* After close or terminate: waits for the workers to exit (MP_ESTATE
- * before, MP_ETIMEDOUT if they are still at work). */
+/**
+ * No new work: queued and running work still completes; then the workers
+ * exit. Closing twice is fine.
+ * @param p the pool.
+ * @retval MP_OK closed.
+ * @retval MP_EINVAL p NULL.
+ * Never blocks.
+ */
+MPROC_API int mp_pool_close(mp_pool *p);
+/**
+ * After close or terminate: waits for the workers to exit and the
+ * scheduler thread to end.
+ * @param p the pool.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK every worker has exited.
+ * @retval MP_ETIMEDOUT they are still at work.
+ * @retval MP_ESTATE the pool was neither closed nor terminated.
+ * @retval MP_EINVAL p NULL.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_pool_join(mp_pool *p, double timeout);
-MPROC_API int mp_pool_terminate(mp_pool *p);      /* stop now; unfinished tasks read MP_ECANCELLED */
-MPROC_API mp_pool *mp_pool_free(mp_pool *p);      /* terminate if needed, join, free */
+/**
+ * Stops now: workers are killed; unfinished tasks read MP_ECANCELLED (and
+ * their callbacks run). Join afterwards.
+ * @param p the pool.
+ * @retval MP_OK stopping.
+ * @retval MP_EINVAL p NULL.
+ * Never blocks.
+ */
+MPROC_API int mp_pool_terminate(mp_pool *p);
+/**
+ * Terminates the pool if needed, joins it and frees it. Do not call it from
+ * one of the pool's callbacks.
+ * @param p the pool; NULL is fine.
+ * @return NULL. Never fails. Blocks until the workers are gone.
+ */
+MPROC_API mp_pool *mp_pool_free(mp_pool *p);
+/** @} */
 
-/* --------------------------------------------- Synchronization (issue: sync)
+/** @defgroup sync Synchronization
  * Python's Lock, RLock, Semaphore, BoundedSemaphore, Event, Barrier and
  * Condition, across processes. Each lives in its own page of shared memory
  * and is handed to children like any object (mp_lock_obj(l) in the
@@ -404,117 +1001,426 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);      /* terminate if needed, join, 
  *    only tries. Running out gives MP_ETIMEDOUT (also for a try that would
  *    have blocked).
  *  - Creating one before mp_main() gives MP_EBOOTSTRAP; a NULL argument
- *    gives MP_EINVAL; mp_last_error() says which.
+ *    gives MP_EINVAL; mp_last_error() says which. Creating may also give
+ *    MP_ENOMEM, or MP_ESYS when the OS refuses the shared page or a kernel
+ *    object.
  *  - mp_X_free(x) lets this process go of x (NULL is fine; returns NULL);
  *    the object lives on for the other processes that have it, and is gone
  *    with the last of them, however it ends. In a task, objects from
  *    mp_call_X belong to the call: freeing them does nothing.
- *  - Nothing is named in the system and nothing is left behind. */
-typedef struct mp_lock mp_lock;
-typedef struct mp_semaphore mp_semaphore;
-typedef struct mp_event mp_event;
-typedef struct mp_barrier mp_barrier;
-typedef struct mp_condition mp_condition;
+ *  - Nothing is named in the system and nothing is left behind.
+ *  - mp_X_obj(x) is x as an object to list in a child's options (NULL for
+ *    NULL); mp_call_X(call, i) is, in a task, the i-th object of its
+ *    options as an X (NULL if i is out of range or the kind differs).
+ * @{ */
+typedef struct mp_lock mp_lock;           /**< Lock or RLock. */
+typedef struct mp_semaphore mp_semaphore; /**< Semaphore or BoundedSemaphore. */
+typedef struct mp_event mp_event;         /**< Event. */
+typedef struct mp_barrier mp_barrier;     /**< Barrier. */
+typedef struct mp_condition mp_condition; /**< Condition. */
 
-/* Lock (recursive == 0) or RLock (recursive != 0). A lock belongs to the
- * thread that acquired it: only that thread releases it.
+/**
+ * Makes a Lock or an RLock. A lock belongs to the thread that acquired it:
+ * only that thread releases it.
  * Robust: if the holder's process (or thread) dies holding the lock, the
  * next acquirer gets MP_EOWNERDEAD, holds the lock, and should repair
  * whatever the lock protects (a plain lock's depth is then 1).
- * Uncontended acquire + release costs no system call on Linux. */
+ * Uncontended acquire + release costs no system call on Linux.
+ * @param out gets the lock; free it with mp_lock_free.
+ * @param recursive 0: a Lock; non-zero: an RLock (its holder may take it
+ *        again, and releases it as many times).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
+ *         synchronization object.
+ * Never blocks.
+ */
 MPROC_API int mp_lock_create(mp_lock **out, int recursive);
-/* MP_OK, MP_EOWNERDEAD (acquired; the previous owner died holding it),
- * MP_ETIMEDOUT. A recursive lock held by this thread is taken once more
- * at once; a plain one gives MP_ESTATE (it would wait for itself). */
+/**
+ * Takes the lock.
+ * @param l the lock.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
+ * @retval MP_OK acquired. A recursive lock held by this thread is taken
+ *         once more at once.
+ * @retval MP_EOWNERDEAD acquired; the previous owner died holding it.
+ * @retval MP_ETIMEDOUT another thread holds it still.
+ * @retval MP_ESTATE this thread already holds this plain lock (it would
+ *         wait for itself).
+ * @retval MP_ETOOBIG a recursive lock taken 2^32-1 times.
+ * @retval MP_EINVAL l NULL.
+ * Blocks up to timeout.
+ */
 MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);
-/* One level of this thread's hold; MP_ESTATE if this thread does not hold it. */
+/**
+ * Gives back one level of this thread's hold; the last one frees the lock.
+ * @param l the lock.
+ * @retval MP_OK released.
+ * @retval MP_ESTATE this thread does not hold it.
+ * @retval MP_EINVAL l NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_lock_release(mp_lock *l);
+/**
+ * Lets go of the lock in this process (see the group's notes).
+ * @param l the lock; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_lock *mp_lock_free(mp_lock *l);
 
-/* Semaphore: a count that acquire takes one from (blocking at zero) and
- * release gives one back to. max 0: unbounded (Semaphore); otherwise the
- * count never goes above max (BoundedSemaphore), and value must be <= max
- * (MP_EINVAL). A process that dies does not give back what it took. */
+/**
+ * Makes a Semaphore: a count that acquire takes one from (blocking at
+ * zero) and release gives one back to. A process that dies does not give
+ * back what it took.
+ * @param out gets the semaphore; free it with mp_semaphore_free.
+ * @param value the count to start with.
+ * @param max 0: unbounded (Semaphore); otherwise the count never goes
+ *        above max (BoundedSemaphore).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL value over a non-zero max, or out NULL.
+ * @retval MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every synchronization
+ *         object.
+ * Never blocks.
+ */
 MPROC_API int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned max /* 0: unbounded */);
-MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);  /* MP_OK, MP_ETIMEDOUT */
-/* Never blocks; MP_EFULL past max (bounded) or past UINT32_MAX. */
+/**
+ * Takes one from the count, waiting while it is zero.
+ * @param s the semaphore.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
+ * @retval MP_OK taken.
+ * @retval MP_ETIMEDOUT the count stayed zero.
+ * @retval MP_EINVAL s NULL.
+ * Blocks up to timeout.
+ */
+MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);
+/**
+ * Gives one back to the count, waking a waiter.
+ * @param s the semaphore.
+ * @retval MP_OK given back.
+ * @retval MP_EFULL the count is at max (bounded) or at UINT32_MAX.
+ * @retval MP_EINVAL s NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_semaphore_release(mp_semaphore *s);
-/* The count now (addition: Python's get_value, on every platform). */
+/**
+ * The count now (addition: Python's get_value, on every platform).
+ * @param s the semaphore.
+ * @param value gets the count (it may change at once).
+ * @retval MP_OK read.
+ * @retval MP_EINVAL a NULL argument.
+ * Never blocks.
+ */
 MPROC_API int mp_semaphore_value(mp_semaphore *s, unsigned *value);
+/**
+ * Lets go of the semaphore in this process (see the group's notes).
+ * @param s the semaphore; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_semaphore *mp_semaphore_free(mp_semaphore *s);
 
-/* Event: a flag, initially clear. set wakes every waiter; a waiter woken
- * by set returns MP_OK even if the flag was cleared again since. */
+/**
+ * Makes an Event: a flag, initially clear.
+ * @param out gets the event; free it with mp_event_free.
+ * @retval MP_OK made.
+ * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
+ *         synchronization object.
+ * Never blocks.
+ */
 MPROC_API int mp_event_create(mp_event **out);
+/**
+ * Sets the flag and wakes every waiter.
+ * @param e the event.
+ * @retval MP_OK set.
+ * @retval MP_EINVAL e NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_event_set(mp_event *e);
+/**
+ * Clears the flag.
+ * @param e the event.
+ * @retval MP_OK cleared.
+ * @retval MP_EINVAL e NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_event_clear(mp_event *e);
-MPROC_API int mp_event_is_set(mp_event *e);                       /* 1 or 0 (MP_EINVAL for NULL) */
-MPROC_API int mp_event_wait(mp_event *e, double timeout);         /* MP_OK once set, MP_ETIMEDOUT */
+/**
+ * Whether the flag is set.
+ * @param e the event.
+ * @return 1 or 0; MP_EINVAL for NULL. Never blocks.
+ */
+MPROC_API int mp_event_is_set(mp_event *e);
+/**
+ * Waits until the flag is set. A waiter woken by set returns MP_OK even if
+ * the flag was cleared again since.
+ * @param e the event.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK set.
+ * @retval MP_ETIMEDOUT not set in time.
+ * @retval MP_EINVAL e NULL.
+ * Blocks up to timeout.
+ */
+MPROC_API int mp_event_wait(mp_event *e, double timeout);
+/**
+ * Lets go of the event in this process (see the group's notes).
+ * @param e the event; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_event *mp_event_free(mp_event *e);
 
-/* Barrier for parties (>= 1) processes or threads: each wait blocks until
+/**
+ * Makes a Barrier for parties processes or threads: each wait blocks until
  * parties waits have arrived, then all return MP_OK and the barrier is
  * ready for the next round. A wait that times out breaks the barrier (as
  * Python's BrokenBarrierError): it returns MP_ETIMEDOUT, and every other
  * waiter, and every later wait, gets MP_ESTATE until mp_barrier_reset.
  * A process that dies while waiting is not noticed: give waits a timeout,
- * or mp_barrier_abort from a process that sees it die. */
+ * or mp_barrier_abort from a process that sees it die.
+ * @param out gets the barrier; free it with mp_barrier_free.
+ * @param parties how many waits make a round (at least 1).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL parties 0, or out NULL.
+ * @retval MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every synchronization
+ *         object.
+ * Never blocks.
+ */
 MPROC_API int mp_barrier_create(mp_barrier **out, unsigned parties);
-MPROC_API int mp_barrier_wait(mp_barrier *b, double timeout);     /* MP_ETIMEDOUT breaks it for all */
-/* Addition: back to a fresh round; current waiters get MP_ESTATE (Python's reset). */
+/**
+ * Waits for the round's other parties.
+ * @param b the barrier.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
+ * @retval MP_OK the round is complete.
+ * @retval MP_ETIMEDOUT the timeout ran out: this breaks the barrier for all.
+ * @retval MP_ESTATE the barrier is broken (a wait timed out, it was
+ *         aborted, or a party died holding its internal lock), or it was
+ *         reset while this party waited.
+ * @retval MP_EINVAL b NULL.
+ * Blocks up to timeout.
+ */
+MPROC_API int mp_barrier_wait(mp_barrier *b, double timeout);
+/**
+ * Back to a fresh round (addition: Python's reset); current waiters get
+ * MP_ESTATE, a broken barrier is usable again.
+ * @param b the barrier.
+ * @retval MP_OK reset.
+ * @retval MP_EINVAL b NULL.
+ * Blocks only for the barrier's internal lock (held briefly).
+ */
 MPROC_API int mp_barrier_reset(mp_barrier *b);
-/* Addition: breaks it now; waiters get MP_ESTATE (Python's abort). */
+/**
+ * Breaks the barrier now (addition: Python's abort); waiters and later
+ * waits get MP_ESTATE until mp_barrier_reset.
+ * @param b the barrier.
+ * @retval MP_OK broken.
+ * @retval MP_EINVAL b NULL.
+ * Blocks only for the barrier's internal lock (held briefly).
+ */
 MPROC_API int mp_barrier_abort(mp_barrier *b);
+/**
+ * Lets go of the barrier in this process (see the group's notes).
+ * @param b the barrier; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_barrier *mp_barrier_free(mp_barrier *b);
 
-/* Condition around a lock: lock NULL makes its own, recursive (Python's
- * default RLock); otherwise lock is used and must outlive the condition.
- * A child given the condition gets its lock with it. wait and notify need
- * the calling thread to hold the lock (MP_ESTATE otherwise). */
+/**
+ * Makes a Condition around a lock. A child given the condition gets its
+ * lock with it. wait and notify need the calling thread to hold the lock
+ * (MP_ESTATE otherwise).
+ * @param out gets the condition; free it with mp_condition_free.
+ * @param lock the lock to use, which must outlive the condition; NULL: the
+ *        condition makes its own, recursive (Python's default RLock).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
+ *         synchronization object.
+ * Never blocks.
+ */
 MPROC_API int mp_condition_create(mp_condition **out, mp_lock *lock /* NULL: its own */);
-/* Releases the lock (every level of a recursive one), sleeps until
+/**
+ * Releases the lock (every level of a recursive one), sleeps until
  * notified or the timeout, then takes the lock back (blocking, as Python
- * does) before it returns: MP_OK notified, MP_ETIMEDOUT not, MP_EOWNERDEAD
- * notified or not, the lock came back from a holder that died. Wake-ups
- * may be spurious in effect (a notify taken by another waiter): re-check
- * the predicate in a loop. */
-MPROC_API int mp_condition_wait(mp_condition *c, double timeout); /* caller holds the lock */
-/* Wakes up to n waiters (that were waiting before the call); never blocks. */
+ * does) before it returns. Wake-ups may be spurious in effect (a notify
+ * taken by another waiter): re-check the predicate in a loop.
+ * @param c the condition; the calling thread holds its lock.
+ * @param timeout seconds to sleep; MP_FOREVER as long as it takes.
+ * @retval MP_OK notified.
+ * @retval MP_ETIMEDOUT not notified in time.
+ * @retval MP_EOWNERDEAD notified or not, the lock came back from a holder
+ *         that died.
+ * @retval MP_ESTATE this thread does not hold the lock.
+ * @retval MP_EINVAL c NULL.
+ * Blocks up to timeout, then until the lock is free.
+ */
+MPROC_API int mp_condition_wait(mp_condition *c, double timeout);
+/**
+ * Wakes up to n waiters (that were waiting before the call).
+ * @param c the condition; the calling thread holds its lock.
+ * @param n how many at most (0 wakes none).
+ * @retval MP_OK done.
+ * @retval MP_ESTATE this thread does not hold the lock.
+ * @retval MP_EINVAL c NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_condition_notify(mp_condition *c, unsigned n);
+/**
+ * Wakes every waiter (that was waiting before the call).
+ * @param c the condition; the calling thread holds its lock.
+ * @retval MP_OK done.
+ * @retval MP_ESTATE this thread does not hold the lock.
+ * @retval MP_EINVAL c NULL.
+ * Never blocks.
+ */
 MPROC_API int mp_condition_notify_all(mp_condition *c);
-/* Addition: mp_lock_acquire/mp_lock_release of the condition's lock. */
+/**
+ * Takes the condition's lock (addition: mp_lock_acquire of it).
+ * @param c the condition.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
+ * @return as mp_lock_acquire. Blocks up to timeout.
+ */
 MPROC_API int mp_condition_acquire(mp_condition *c, double timeout);
+/**
+ * Releases the condition's lock (addition: mp_lock_release of it).
+ * @param c the condition.
+ * @return as mp_lock_release. Never blocks.
+ */
 MPROC_API int mp_condition_release(mp_condition *c);
+/**
+ * Lets go of the condition in this process (see the group's notes), and of
+ * the lock it made itself, if it did.
+ * @param c the condition; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_condition *mp_condition_free(mp_condition *c);
 
+/**
+ * The lock as an object, to list in a child's options.
+ * @param l the lock.
+ * @return the object (valid as long as l); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_lock_obj(mp_lock *l);
+/**
+ * The semaphore as an object, to list in a child's options.
+ * @param s the semaphore.
+ * @return the object (valid as long as s); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_semaphore_obj(mp_semaphore *s);
+/**
+ * The event as an object, to list in a child's options.
+ * @param e the event.
+ * @return the object (valid as long as e); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_event_obj(mp_event *e);
+/**
+ * The barrier as an object, to list in a child's options.
+ * @param b the barrier.
+ * @return the object (valid as long as b); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_barrier_obj(mp_barrier *b);
+/**
+ * The condition (with its lock) as an object, to list in a child's options.
+ * @param c the condition.
+ * @return the object (valid as long as c); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_condition_obj(mp_condition *c);
+/**
+ * In a task: the i-th object of its options, as a lock.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the lock (it belongs to the call); NULL if i is out of range or
+ * that object is not a lock. Never blocks.
+ */
 MPROC_API mp_lock *mp_call_lock(mp_call *call, size_t i);
+/**
+ * In a task: the i-th object of its options, as a semaphore.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the semaphore (it belongs to the call); NULL if i is out of
+ * range or that object is not a semaphore. Never blocks.
+ */
 MPROC_API mp_semaphore *mp_call_semaphore(mp_call *call, size_t i);
+/**
+ * In a task: the i-th object of its options, as an event.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the event (it belongs to the call); NULL if i is out of range or
+ * that object is not an event. Never blocks.
+ */
 MPROC_API mp_event *mp_call_event(mp_call *call, size_t i);
+/**
+ * In a task: the i-th object of its options, as a barrier.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the barrier (it belongs to the call); NULL if i is out of range
+ * or that object is not a barrier. Never blocks.
+ */
 MPROC_API mp_barrier *mp_call_barrier(mp_call *call, size_t i);
+/**
+ * In a task: the i-th object of its options, as a condition.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the condition (it belongs to the call); NULL if i is out of
+ * range or that object is not a condition. Never blocks.
+ */
 MPROC_API mp_condition *mp_call_condition(mp_call *call, size_t i);
+/** @} */
 
-/* ------------------------------------------------ Shared memory (issue: sync)
- * A block of size bytes (>= 1; MP_EINVAL for 0, MP_ETOOBIG past half the
- * address space), zero-filled, mapped in every process it is given to
+/** @defgroup shm Shared memory
+ * A block of bytes, zero-filled, mapped in every process it is given to
  * (mp_shm_obj in the options, mp_call_shm in the child) at an address of
  * that process's own: store offsets in it, never pointers. Pages take
  * memory only once written (Windows charges its commit limit up front).
  * It has no name, and it is gone when the last process that has it frees
- * it or ends. Guard concurrent changes with a Lock. */
-typedef struct mp_shm mp_shm;
-MPROC_API int mp_shm_create(mp_shm **out, size_t size);           /* zero-filled */
-MPROC_API void *mp_shm_ptr(mp_shm *s);                            /* page-aligned; NULL for NULL */
-MPROC_API size_t mp_shm_size(mp_shm *s);                          /* 0 for NULL */
-MPROC_API mp_shm *mp_shm_free(mp_shm *s);                         /* unmapped; gone when the last user frees */
+ * it or ends. Guard concurrent changes with a Lock.
+ * @{ */
+typedef struct mp_shm mp_shm; /**< A block of shared memory. */
+/**
+ * Makes a block of shared memory, zero-filled.
+ * @param out gets the block; free it with mp_shm_free.
+ * @param size its size in bytes (at least 1).
+ * @retval MP_OK made.
+ * @retval MP_EINVAL size 0, or out NULL.
+ * @retval MP_ETOOBIG past half the address space, or more than the system
+ *         lets a process map.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused.
+ * Never blocks.
+ */
+MPROC_API int mp_shm_create(mp_shm **out, size_t size);
+/**
+ * Where the block is mapped in this process.
+ * @param s the block.
+ * @return its first byte, page-aligned; NULL for NULL. Never blocks.
+ */
+MPROC_API void *mp_shm_ptr(mp_shm *s);
+/**
+ * The block's size.
+ * @param s the block.
+ * @return its size in bytes; 0 for NULL. Never blocks.
+ */
+MPROC_API size_t mp_shm_size(mp_shm *s);
+/**
+ * Unmaps the block in this process; it is gone when the last user frees
+ * it. In a task, a block from mp_call_shm belongs to the call and this does
+ * nothing.
+ * @param s the block; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
+MPROC_API mp_shm *mp_shm_free(mp_shm *s);
+/**
+ * The block as an object, to list in a child's options.
+ * @param s the block.
+ * @return the object (valid as long as s); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_shm_obj(mp_shm *s);
+/**
+ * In a task: the i-th object of its options, as shared memory.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the block (it belongs to the call); NULL if i is out of range or
+ * that object is not shared memory. Never blocks.
+ */
 MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
+/** @} */
 
-/* ------------------------------------------------------ Manager (issue: sync)
+/** @defgroup manager Manager
  * A server process that holds named dicts and lists of byte values; any
  * process given the manager (listed in options.objects, reached with
  * mp_call_manager) uses them through proxies. Every call is one round trip
@@ -530,53 +1436,198 @@ MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
  * MP_EINVAL); values are bytes, 0 to MP_MAX_MESSAGE of them (more:
  * MP_ETOOBIG). Every call may also return MP_EINVAL for a NULL argument,
  * MP_ENOMEM, MP_EPROTO (the server answered nonsense: the connection is
- * dropped) and MP_ESYS. */
-typedef struct mp_manager mp_manager;
-typedef struct mp_dict mp_dict;
-typedef struct mp_list mp_list;
-#define MP_MANAGER_KEY_MAX 1024   /* (addition) */
+ * dropped) and MP_ESYS.
+ * @{ */
+typedef struct mp_manager mp_manager; /**< A manager: its server process, or a handle to it. */
+typedef struct mp_dict mp_dict;       /**< A proxy for a dict in the server. */
+typedef struct mp_list mp_list;       /**< A proxy for a list in the server. */
+#define MP_MANAGER_KEY_MAX 1024   /**< The longest key or name, in bytes (addition). */
 
-/* Starts the server process (by the default start method) and waits until
- * it listens. MP_EBOOTSTRAP before mp_main(). */
+/**
+ * Starts the server process (by the default start method) and waits until
+ * it listens.
+ * @param out gets the manager; free it with mp_manager_free.
+ * @retval MP_OK running.
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_EINVAL, MP_ENOMEM, MP_ESYS as for every manager call (MP_ESYS
+ *         also when the server could not be started).
+ * Blocks while the server starts.
+ */
 MPROC_API int mp_manager_start(mp_manager **out);
-/* The dict (list) called name, created empty if it does not exist yet:
- * every process that opens the same name sees the same one. Dicts and
- * lists have separate names. *out is a proxy for this process; free it
- * with mp_dict_free (the data stays in the server). */
+/**
+ * The dict called name, created empty if it does not exist yet: every
+ * process that opens the same name sees the same one. Dicts and lists have
+ * separate names.
+ * @param m the manager.
+ * @param name its name.
+ * @param out gets a proxy for this process; free it with mp_dict_free (the
+ *        data stays in the server).
+ * @retval MP_OK opened.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);
+/**
+ * The list called name, created empty if it does not exist yet (as
+ * mp_manager_dict).
+ * @param m the manager.
+ * @param name its name.
+ * @param out gets a proxy for this process; free it with mp_list_free.
+ * @retval MP_OK opened.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_manager_list(mp_manager *m, const char *name, mp_list **out);
-/* d[key] = the len bytes at val (copied). */
+/**
+ * d[key] = the len bytes at val (copied).
+ * @param d the dict.
+ * @param key the key.
+ * @param val the value's bytes.
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK set.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_dict_set(mp_dict *d, const char *key, const void *val, size_t len);
-/* A copy of d[key] in *val (release with mp_free; non-NULL even for 0
- * bytes) and its size in *len. MP_ENOTFOUND if there is no such key. */
+/**
+ * A copy of d[key].
+ * @param d the dict.
+ * @param key the key.
+ * @param val gets the bytes (release with mp_free; non-NULL even for 0
+ *        bytes).
+ * @param len gets their number.
+ * @retval MP_OK read.
+ * @retval MP_ENOTFOUND there is no such key.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len);
-MPROC_API int mp_dict_del(mp_dict *d, const char *key);   /* MP_ENOTFOUND if absent */
+/**
+ * Removes d[key].
+ * @param d the dict.
+ * @param key the key.
+ * @retval MP_OK removed.
+ * @retval MP_ENOTFOUND there was no such key.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_del(mp_dict *d, const char *key);
+/**
+ * The number of keys in d.
+ * @param d the dict.
+ * @param n gets it.
+ * @retval MP_OK counted.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_dict_len(mp_dict *d, size_t *n);
-/* d[key] += delta in one step in the server, so concurrent adders never
+/**
+ * d[key] += delta in one step in the server, so concurrent adders never
  * lose an update (the d[k] += 1 trap of get-then-set). The value is an
  * int64_t in this machine's byte order (8 bytes, as mp_dict_get returns
- * it); a missing key counts from 0. *now (may be NULL) gets the new value.
- * MP_EINVAL if the value there is not 8 bytes or the sum would overflow
- * (nothing changes then). */
+ * it); a missing key counts from 0.
+ * @param d the dict.
+ * @param key the key.
+ * @param delta what to add (0 reads the value).
+ * @param now gets the new value (may be NULL).
+ * @retval MP_OK added.
+ * @retval MP_EINVAL the value there is not 8 bytes, or the sum would
+ *         overflow (nothing changes then).
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now);
+/**
+ * Appends a copy of len bytes to the list.
+ * @param l the list.
+ * @param val the item's bytes.
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK appended.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
-/* A copy of item i (mp_free it); MP_ENOTFOUND if i >= the length. */
+/**
+ * A copy of item i.
+ * @param l the list.
+ * @param i the item's index, from 0.
+ * @param val gets the bytes (release with mp_free).
+ * @param len gets their number.
+ * @retval MP_OK read.
+ * @retval MP_ENOTFOUND i is not below the length.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
+/**
+ * The number of items in the list.
+ * @param l the list.
+ * @param n gets it.
+ * @retval MP_OK counted.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ * Blocks for one round trip to the server.
+ */
 MPROC_API int mp_list_len(mp_list *l, size_t *n);
-/* Free the proxy only; the data stays in the server for other proxies. A
- * proxy outliving its manager is safe: its calls read MP_ECLOSED. */
+/**
+ * Frees the proxy only; the data stays in the server for other proxies. A
+ * proxy outliving its manager is safe: its calls read MP_ECLOSED.
+ * @param d the proxy; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_dict *mp_dict_free(mp_dict *d);
+/**
+ * Frees the proxy only, as mp_dict_free.
+ * @param l the proxy; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
 MPROC_API mp_list *mp_list_free(mp_list *l);
-/* Ends the server cleanly and reaps it (a server that does not end within
+/**
+ * Ends the server cleanly and reaps it (a server that does not end within
  * a few seconds is killed); every later call, from any process, reads
- * MP_ECLOSED. Only the process that started the manager may: elsewhere
- * MP_ESTATE. Again after the first: MP_OK. */
+ * MP_ECLOSED.
+ * @param m the manager.
+ * @retval MP_OK ended (again at once after the first time).
+ * @retval MP_ESTATE this process did not start the manager.
+ * @retval MP_EINVAL m NULL.
+ * Blocks until the server has ended (a few seconds at most).
+ */
 MPROC_API int mp_manager_shutdown(mp_manager *m);
-/* In the process that started it: shuts the server down and frees m. In a
- * task, the manager belongs to the call and this does nothing. */
+/**
+ * In the process that started it: shuts the server down and frees m. In a
+ * task, the manager belongs to the call and this does nothing.
+ * @param m the manager; NULL is fine.
+ * @return NULL. Never fails. Blocks as mp_manager_shutdown.
+ */
 MPROC_API mp_manager *mp_manager_free(mp_manager *m);
+/**
+ * The manager as an object, to list in a child's options. The child gets
+ * no handle, only the server's name and a token: it connects on its first
+ * call.
+ * @param m the manager.
+ * @return the object (valid as long as m); NULL for NULL. Never blocks.
+ */
 MPROC_API mp_object *mp_manager_obj(mp_manager *m);
+/**
+ * In a task: the i-th object of its options, as a manager.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @return the manager (it belongs to the call); NULL if i is out of range
+ * or that object is not a manager. Never blocks.
+ */
 MPROC_API mp_manager *mp_call_manager(mp_call *call, size_t i);
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,118 @@
+# Every public function is documented, so a new one cannot slip in bare:
+# each line that starts with MPROC_API (a function of the API) must have,
+# on the line right above it, the end of a Doxygen comment (/** ... */) that
+#  - names every parameter of the declaration with @param, and names no
+#    parameter the declaration does not have;
+#  - says what it returns (@return or @retval), unless it returns void;
+#  - says whether it blocks (a sentence with "block" in it: "Never blocks.",
+#    "Blocks up to timeout.").
+#
+#   cmake -DHEADER=include/mproc.h -P check_api_docs.cmake
+cmake_minimum_required(VERSION 3.20)
+include(${CMAKE_CURRENT_LIST_DIR}/header_api.cmake)
+
+if(NOT HEADER)
+  message(FATAL_ERROR "check_api_docs: -DHEADER= is required")
+endif()
+file(READ "${HEADER}" text)
+mproc_lines("${text}" lines)
+list(LENGTH lines nlines)
+
+set(problems "")
+set(checked 0)
+set(in_comment 0)    # inside a /* ... */ that began at the start of a line
+set(comment "")      # the text of the last such comment
+set(comment_end -2)  # the line it ended on
+set(i 0)
+while(i LESS nlines)
+  list(GET lines ${i} line)
+  math(EXPR lineno "${i} + 1")
+
+  if(in_comment)
+    string(APPEND comment "\n${line}")
+    if(line MATCHES "\\*/")
+      set(in_comment 0)
+      set(comment_end ${i})
+    endif()
+  elseif(line MATCHES "^[ \t]*/\\*")
+    set(comment "${line}")
+    if(line MATCHES "\\*/[ \t]*$")
+      set(comment_end ${i})
+    else()
+      set(in_comment 1)
+    endif()
+  elseif(line MATCHES "^MPROC_API")
+    # The declaration, up to its ';' (it may take several lines).
+    set(decl "${line}")
+    while(NOT decl MATCHES "${MPROC_SEMI}" AND i LESS nlines)
+      math(EXPR i "${i} + 1")
+      list(GET lines ${i} more)
+      string(APPEND decl " ${more}")
+    endwhile()
+    string(REGEX REPLACE "/\\*[^*]*\\*/" "" decl "${decl}") # comments inside
+    if(NOT decl MATCHES "^MPROC_API([^(]*[^A-Za-z0-9_(])([A-Za-z_][A-Za-z0-9_]*)[ \t]*\\(([^)]*)\\)")
+      list(APPEND problems "${HEADER}:${lineno}: cannot read this declaration: ${decl}")
+    else()
+      set(ret "${CMAKE_MATCH_1}")
+      set(name "${CMAKE_MATCH_2}")
+      set(params "${CMAKE_MATCH_3}")
+      math(EXPR checked "${checked} + 1")
+      math(EXPR above "${lineno} - 2") # index of the line right above
+      set(doc "")
+      if(comment_end EQUAL above AND comment MATCHES "^[ \t]*/\\*\\*[^<]")
+        set(doc "${comment}")
+      endif()
+      if(doc STREQUAL "")
+        list(APPEND problems "${HEADER}:${lineno}: ${name}: no /** doc comment right above it")
+      else()
+        # Each parameter's name: the last identifier of each comma-separated part.
+        string(REPLACE "," ";" parts "${params}")
+        set(names "")
+        foreach(part IN LISTS parts)
+          string(STRIP "${part}" part)
+          if(part STREQUAL "void" OR part STREQUAL "..." OR part STREQUAL "")
+            continue()
+          endif()
+          if(part MATCHES "([A-Za-z_][A-Za-z0-9_]*)$")
+            list(APPEND names ${CMAKE_MATCH_1})
+          endif()
+        endforeach()
+        foreach(p IN LISTS names)
+          if(NOT doc MATCHES "@param(${MPROC_LBR}[a-z,]+${MPROC_RBR})?[ \t]+${p}[ \t\n]")
+            list(APPEND problems "${HEADER}:${lineno}: ${name}: parameter '${p}' has no @param")
+          endif()
+        endforeach()
+        string(REGEX MATCHALL "@param(${MPROC_LBR}[a-z,]+${MPROC_RBR})?[ \t]+[A-Za-z_][A-Za-z0-9_]*" documented "${doc}")
+        foreach(d IN LISTS documented)
+          string(REGEX REPLACE ".*[ \t]" "" d "${d}")
+          list(FIND names "${d}" at)
+          if(at EQUAL -1)
+            list(APPEND problems "${HEADER}:${lineno}: ${name}: @param ${d} is not one of its parameters")
+          endif()
+        endforeach()
+        if(NOT ret MATCHES "^[ \t]*void[ \t]*$" AND NOT doc MATCHES "@(return|retval)")
+          list(APPEND problems "${HEADER}:${lineno}: ${name}: no @return or @retval")
+        endif()
+        if(NOT doc MATCHES "[Bb]lock")
+          list(APPEND problems "${HEADER}:${lineno}: ${name}: does not say whether it blocks")
+        endif()
+      endif()
+    endif()
+  endif()
+  math(EXPR i "${i} + 1")
+endwhile()
+
+mproc_api_functions("${HEADER}" api)
+list(LENGTH api n_api)
+if(NOT checked EQUAL n_api OR checked EQUAL 0)
+  list(APPEND problems "${HEADER}: read ${checked} MPROC_API declarations, expected ${n_api}")
+endif()
+if(problems)
+  list(LENGTH problems n)
+  string(REPLACE ";" "\n" problems "${problems}")
+  mproc_unescape(problems)
+  message("${problems}")
+  message(FATAL_ERROR "${n} problem(s) in the API's doc comments (above)")
+endif()
+message("${checked} MPROC_API functions, each with a doc comment naming its parameters, "
+        "its return and whether it blocks")
