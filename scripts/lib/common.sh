@@ -25,9 +25,11 @@ pkg_present() {
     ninja-build) have ninja ;;
     make) have make ;;
     gcc) have gcc ;;
+    g++) have g++ ;;
     pkg-config) have pkg-config || have pkgconf ;;
     libcmocka-dev) have_c_header cmocka.h ;;
     gcc-mingw-w64-x86-64) have x86_64-w64-mingw32-gcc ;;
+    g++-mingw-w64-x86-64) have x86_64-w64-mingw32-g++ ;;
     wine) have wine && have wineboot && have wineserver ;;
     # wine64 is the 64-bit loader behind Debian's `wine` launcher.
     wine64) [[ -x /usr/lib/wine/wine64 ]] || have wine64 ;;
