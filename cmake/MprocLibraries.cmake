@@ -86,7 +86,8 @@ function(mproc_add_libraries)
   endif()
   mproc_link_setup(mproc)
   if(MSVC)
-    set_target_properties(mproc PROPERTIES OUTPUT_NAME mproc_static)
+    # mproc.lib and mproc.pdb are the DLL's (import library, debug symbols).
+    set_target_properties(mproc PROPERTIES OUTPUT_NAME mproc_static COMPILE_PDB_NAME mproc_static)
   endif()
 
   if(MPROC_BUILD_SHARED)
