@@ -66,52 +66,24 @@ static void request_stop(server *srv) {
  * go on; anything else ends the connection (*stop: it was SHUTDOWN). */
 static int serve_one(session *se, uint64_t seq, const mp__mgr_request *rq, int *stop) {
   mp__mgr_store *s = se->srv->store;
-  mp__mgr_value *v = NULL;
-  uint64_t u = 0;
-  int64_t now = 0;
-  int answer_u64 = 0, rc;
-  switch (rq->op) {
-  case MP__MGR_OPEN_DICT:
-  case MP__MGR_OPEN_LIST:
-    rc = mp__mgr_store_open(s, rq->op == MP__MGR_OPEN_LIST, rq->key, rq->keylen, &u);
-    answer_u64 = 1;
-    break;
-  case MP__MGR_DICT_SET: rc = mp__mgr_dict_set(s, rq->obj, rq->key, rq->keylen, rq->value, rq->vlen); break;
-  case MP__MGR_DICT_GET: rc = mp__mgr_dict_get(s, rq->obj, rq->key, rq->keylen, &v); break;
-  case MP__MGR_DICT_DEL: rc = mp__mgr_dict_del(s, rq->obj, rq->key, rq->keylen); break;
-  case MP__MGR_DICT_ADD:
-    rc = mp__mgr_dict_add(s, rq->obj, rq->key, rq->keylen, mp__mgr_to_i64(rq->num), &now);
-    u = mp__mgr_from_i64(now);
-    answer_u64 = 1;
-    break;
-  case MP__MGR_DICT_LEN:
-  case MP__MGR_LIST_LEN:
-    rc = mp__mgr_len(s, rq->obj, rq->op == MP__MGR_LIST_LEN, &u);
-    answer_u64 = 1;
-    break;
-  case MP__MGR_LIST_APPEND: rc = mp__mgr_list_append(s, rq->obj, rq->value, rq->vlen); break;
-  case MP__MGR_LIST_GET: rc = mp__mgr_list_get(s, rq->obj, rq->num, &v); break;
-  case MP__MGR_SHUTDOWN:
-    rc = MP_OK;
-    *stop = 1;
-    break;
-  default: rc = mp__set_error(MP_EPROTO, "malformed manager request: a second HELLO"); break;
-  }
+  mp__mgr_answer a;
+  int rc = mp__mgr_execute(s, rq, &a);
+  *stop = a.stop;
   if (rc != MP_OK) {
     const char *text = mp_last_error();
     size_t n = strlen(text);
     int wrc = mp__mgr_write_reply(se->wr, seq, rc, text, n > MP__MGR_TEXT_MAX ? MP__MGR_TEXT_MAX : n, NULL, 0);
     return rc == MP_EPROTO ? rc : wrc;
   }
-  if (v) {
+  if (a.value) {
     /* Sent without the store's lock: the reference keeps the bytes. */
-    rc = mp__mgr_write_reply(se->wr, seq, MP_OK, v->data, v->len, NULL, 0);
-    mp__mgr_value_release(s, v);
+    rc = mp__mgr_write_reply(se->wr, seq, MP_OK, a.value->data, a.value->len, NULL, 0);
+    mp__mgr_value_release(s, a.value);
     return rc;
   }
   uint8_t answer[8];
-  mp__store_u64(answer, u);
-  return mp__mgr_write_reply(se->wr, seq, MP_OK, answer, answer_u64 ? sizeof answer : 0, NULL, 0);
+  mp__store_u64(answer, a.u64);
+  return mp__mgr_write_reply(se->wr, seq, MP_OK, answer, a.has_u64 ? sizeof answer : 0, NULL, 0);
 }
 
 /* The first request must be HELLO with the owner's token. */

@@ -357,3 +357,42 @@ int mp__mgr_len(mp__mgr_store *s, uint64_t id, int is_list, uint64_t *n) {
   mp__mutex_unlock(s->lock);
   return rc;
 }
+
+/* ------------------------------------------------------------ requests */
+int mp__mgr_execute(mp__mgr_store *s, const mp__mgr_request *rq, mp__mgr_answer *a) {
+  int64_t now = 0;
+  int rc;
+  memset(a, 0, sizeof *a);
+  switch (rq->op) {
+  case MP__MGR_OPEN_DICT:
+  case MP__MGR_OPEN_LIST:
+    rc = mp__mgr_store_open(s, rq->op == MP__MGR_OPEN_LIST, rq->key, rq->keylen, &a->u64);
+    a->has_u64 = 1;
+    break;
+  case MP__MGR_DICT_SET: rc = mp__mgr_dict_set(s, rq->obj, rq->key, rq->keylen, rq->value, rq->vlen); break;
+  case MP__MGR_DICT_GET: rc = mp__mgr_dict_get(s, rq->obj, rq->key, rq->keylen, &a->value); break;
+  case MP__MGR_DICT_DEL: rc = mp__mgr_dict_del(s, rq->obj, rq->key, rq->keylen); break;
+  case MP__MGR_DICT_ADD:
+    rc = mp__mgr_dict_add(s, rq->obj, rq->key, rq->keylen, mp__mgr_to_i64(rq->num), &now);
+    a->u64 = mp__mgr_from_i64(now);
+    a->has_u64 = 1;
+    break;
+  case MP__MGR_DICT_LEN:
+  case MP__MGR_LIST_LEN:
+    rc = mp__mgr_len(s, rq->obj, rq->op == MP__MGR_LIST_LEN, &a->u64);
+    a->has_u64 = 1;
+    break;
+  case MP__MGR_LIST_APPEND: rc = mp__mgr_list_append(s, rq->obj, rq->value, rq->vlen); break;
+  case MP__MGR_LIST_GET: rc = mp__mgr_list_get(s, rq->obj, rq->num, &a->value); break;
+  case MP__MGR_SHUTDOWN:
+    rc = MP_OK;
+    a->stop = 1;
+    break;
+  default: rc = mp__set_error(MP_EPROTO, "malformed manager request: a second HELLO"); break;
+  }
+  if (rc != MP_OK) {
+    a->value = NULL; /* a failed get hands out nothing */
+    a->has_u64 = 0;
+  }
+  return rc;
+}

@@ -9,6 +9,7 @@
 #define MPROC_MANAGER_STORE_H
 
 #include "core.h"
+#include "manager_wire.h"
 
 typedef struct mp__mgr_value {
   size_t refs;      /* guarded by the store's lock */
@@ -37,5 +38,18 @@ int mp__mgr_list_get(mp__mgr_store *s, uint64_t id, uint64_t index, mp__mgr_valu
 /* Dict or list, by id. */
 int mp__mgr_len(mp__mgr_store *s, uint64_t id, int is_list, uint64_t *n);
 void mp__mgr_value_release(mp__mgr_store *s, mp__mgr_value *v);
+
+/* What a request's reply carries: a value (a reference, given back with
+ * mp__mgr_value_release), a u64, or nothing; stop says it was SHUTDOWN. */
+typedef struct mp__mgr_answer {
+  mp__mgr_value *value;
+  uint64_t u64;
+  int has_u64;
+  int stop;
+} mp__mgr_answer;
+/* Carries out one decoded request from a client that has said HELLO: the
+ * status for the client (MP_EPROTO for a second HELLO, and see above),
+ * with *a filled on MP_OK. */
+int mp__mgr_execute(mp__mgr_store *s, const mp__mgr_request *rq, mp__mgr_answer *a);
 
 #endif

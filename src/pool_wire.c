@@ -133,8 +133,11 @@ int mp__chunk_decode(const uint8_t *p, size_t len, uint32_t expect_n,
   uint32_t n = mp__rd_u32(&r), packed = mp__rd_u32(&r);
   if (r.failed || n != expect_n || packed > 1) return mp__set_error(MP_EPROTO, "malformed chunk result");
   if (packed) {
-    uint64_t size = mp__rd_u64(&r);
-    if (r.failed || (size ? (uint64_t)(r.len - r.off) != size * n : r.off != r.len))
+    uint64_t size = mp__rd_u64(&r), left = (uint64_t)(r.len - r.off);
+    /* n results of size bytes fill the rest exactly. Divided, not
+     * multiplied: size * n could wrap around (fuzz_pool_chunk found 50
+     * results of 2^63 bytes "filling" an empty rest). */
+    if (r.failed || (size ? left % size != 0 || left / size != n : left != 0))
       return mp__set_error(MP_EPROTO, "malformed chunk result (packed)");
     for (uint32_t i = 0; i < n; i++) {
       mp__outcome o = {MP_OK, 0, NULL, mp__rd_take(&r, (size_t)size), (size_t)size};
