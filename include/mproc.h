@@ -693,8 +693,9 @@ typedef struct mp_iter mp_iter;   /**< Results of mp_pool_imap as they complete.
  * the same pool from it. Calling other mproc functions is fine. a is the
  * job, ud what was given with it. The job counts as ready only once its
  * callback has returned, so mp_async_wait returns after the callback ran;
- * inside the callback, mp_async_ready(a) is still 0 and mp_async_result(a)
- * NULL. */
+ * inside the callback, mp_async_ready(a) is still 0, but mp_async_result(a)
+ * and mp_async_results(a) already give the outcome (as Python passes the
+ * result to its callback). */
 typedef void (*mp_callback)(mp_async *a, void *ud);
 /** Called on the pool's scheduler thread as items complete (not for every
  * item: reports may be merged): done of total items, and the ud given. */
@@ -864,8 +865,8 @@ MPROC_API int mp_async_ready(mp_async *a);
  * An async job's outcome (for map_async: its first item's).
  * @param a the job.
  * @return the outcome, owned by the job (valid until mp_async_free); NULL
- * if it is not ready yet (or a is NULL, or a map had no items). Never
- * blocks.
+ * if it is not done yet (or a is NULL, or a map had no items). Inside the
+ * job's own callback it is already there. Never blocks.
  */
 MPROC_API const mp_result *mp_async_result(mp_async *a);
 /**
@@ -873,7 +874,8 @@ MPROC_API const mp_result *mp_async_result(mp_async *a);
  * @param a the job.
  * @param n gets the number of items (0 while not ready).
  * @return the outcomes, owned by the job (valid until mp_async_free); NULL
- * if it is not ready yet. Never blocks.
+ * if it is not done yet (inside the job's own callback they are there).
+ * Never blocks.
  */
 MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n);
 /**

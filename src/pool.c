@@ -1166,15 +1166,24 @@ int mp_async_ready(mp_async *a) {
   return r;
 }
 
+/* Every outcome is in: what mp_async_result may show, also to the job's
+ * own callback, which runs before the job counts as ready. */
+static int job_has_results(job *j) {
+  mp__mutex_lock(j->pool->lock);
+  int r = j->completed || j->ready;
+  mp__mutex_unlock(j->pool->lock);
+  return r;
+}
+
 const mp_result *mp_async_result(mp_async *a) {
-  if (!mp_async_ready(a)) return NULL;
+  if (!a || !job_has_results((job *)a)) return NULL;
   job *j = (job *)a;
   return j->n ? &j->results[0] : NULL;
 }
 
 const mp_result *mp_async_results(mp_async *a, size_t *n) {
   if (n) *n = 0;
-  if (!mp_async_ready(a)) return NULL;
+  if (!a || !job_has_results((job *)a)) return NULL;
   job *j = (job *)a;
   if (n) *n = j->n;
   return j->results;
