@@ -385,9 +385,9 @@ int main(int argc, char **argv) {
   mp__atomic_store32(&k.stop, 1);
   mp__thread_join(kt);
   mp_shm_free(shm);
-  printf("soak_pool: %llu tasks in %llu rounds and %.0f s, %llu workers killed; outcomes: %llu ok, %llu MP_ECRASHED, "
+  printf("soak_pool (%s): %llu tasks in %llu rounds and %.0f s, %llu workers killed; outcomes: %llu ok, %llu MP_ECRASHED, "
          "%llu other; %d failed checks\n",
-         (unsigned long long)t.tasks, (unsigned long long)t.rounds, mp__now() - start, (unsigned long long)t.kills,
+         cfg.method, (unsigned long long)t.tasks, (unsigned long long)t.rounds, mp__now() - start, (unsigned long long)t.kills,
          (unsigned long long)t.ok, (unsigned long long)t.crashed, (unsigned long long)t.other, soak_failures());
   if (!soak_failures() && t.kills == 0) soak_fail("no worker was killed: the soak tested nothing");
   puts(soak_failures() ? "FAILED" : "PASSED");

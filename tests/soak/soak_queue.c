@@ -417,10 +417,10 @@ int main(int argc, char **argv) {
     run_round(&cfg, &plans[r % nplans], round_seconds, &rng, &t);
   }
   soak_watchdog_stop();
-  printf("soak_queue: %llu rounds in %.0f s: %llu messages delivered whole; %llu producers killed (%llu of their "
+  printf("soak_queue (%s): %llu rounds in %.0f s: %llu messages delivered whole; %llu producers killed (%llu of their "
          "messages in flight delivered, %llu not), %llu ran to the end; %llu consumers killed, %llu messages lost "
          "with them; %d failed checks\n",
-         (unsigned long long)t.rounds, mp__now() - start, (unsigned long long)t.messages,
+         cfg.method, (unsigned long long)t.rounds, mp__now() - start, (unsigned long long)t.messages,
          (unsigned long long)t.producers_killed, (unsigned long long)t.in_flight_delivered,
          (unsigned long long)t.in_flight_lost, (unsigned long long)t.producers_finished,
          (unsigned long long)t.consumers_killed, (unsigned long long)t.lost_to_consumer_kills, soak_failures());
