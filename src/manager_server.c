@@ -235,25 +235,31 @@ static int send_ready(mp_conn *c, int status, const char *text) {
   return mp_conn_send(c, msg, 1 + n);
 }
 
+/* The server of this process (a manager's child runs one, until it
+ * exits). Not on mp__manager_serve's stack: sessions blocked in reads are
+ * still inside it after that returns, until the process ends under them
+ * (valgrind caught a session reading the dead frame as it finished). */
+static server the_server;
+
 int mp__manager_serve(mp_call *call) {
-  server srv;
+  server *srv = &the_server;
   size_t len = 0;
   const void *token = mp_call_arg(call, &len);
   mp_conn *ready = mp_call_conn(call, 0);
   if (!ready || len != MP__MGR_TOKEN_LEN) return mp_call_fail(call, "manager: started without its token or pipe");
-  memset(&srv, 0, sizeof srv);
-  memcpy(srv.token, token, sizeof srv.token);
-  int rc = mp__mgr_store_new(&srv.store);
-  if (rc == MP_OK) rc = mp__mutex_new(&srv.lock);
-  if (rc == MP_OK) rc = mp__endpoint_listen(&srv.listener, srv.name);
+  memset(srv, 0, sizeof *srv);
+  memcpy(srv->token, token, sizeof srv->token);
+  int rc = mp__mgr_store_new(&srv->store);
+  if (rc == MP_OK) rc = mp__mutex_new(&srv->lock);
+  if (rc == MP_OK) rc = mp__endpoint_listen(&srv->listener, srv->name);
   if (rc != MP_OK) {
     send_ready(ready, rc, mp_last_error());
     return mp_call_fail(call, "manager: %s", mp_last_error());
   }
-  if (send_ready(ready, MP_OK, srv.name) != MP_OK) return mp_call_fail(call, "manager: the owner is gone");
-  serve(&srv);
+  if (send_ready(ready, MP_OK, srv->name) != MP_OK) return mp_call_fail(call, "manager: the owner is gone");
+  serve(srv);
   /* Other sessions may still be blocked in reads: the process ends under
    * them, which closes their connections; nothing here is freed after. */
-  mp__endpoint_close(srv.listener);
+  mp__endpoint_close(srv->listener);
   return 0;
 }

@@ -199,11 +199,17 @@ void mp__shm_detach(void *addr, size_t size);
 void mp__shm_discard(void *addr, size_t len);
 
 /* The byte ring of a Queue: address space reserved once, memory only where
- * messages are. It must hold one message of MP_MAX_MESSAGE. */
-#if UINTPTR_MAX > 0xFFFFFFFFu
-#  define MP__QUEUE_RING_BYTES ((uint64_t)4 << 30)
-#else
-#  define MP__QUEUE_RING_BYTES (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
+ * messages are. It must hold one message of MP_MAX_MESSAGE. A build may
+ * reserve less (-DMP__QUEUE_RING_BYTES=n, a multiple of 8, and then its
+ * queues take messages up to about n): scripts/test's valgrind leg does,
+ * since valgrind's leak check reads every page a fork child inherited, and
+ * reading a hole of the ring's memfd allocates it, 4 GiB per queue. */
+#ifndef MP__QUEUE_RING_BYTES
+#  if UINTPTR_MAX > 0xFFFFFFFFu
+#    define MP__QUEUE_RING_BYTES ((uint64_t)4 << 30)
+#  else
+#    define MP__QUEUE_RING_BYTES (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
+#  endif
 #endif
 
 /* ------------------------------------------- process-shared synchronization

@@ -151,10 +151,14 @@ static void start_methods_resolve(void **state) {
   mp_process_options o = {0};
   o.start_method = 99;
   TU_CHECK(mp_process_start(&p, "noop", NULL, 0, &o), MP_EINVAL);
-  o.start_method = MP_START_SPAWN;
-  TU_CHECK(mp_process_start(&p, "noop", NULL, 0, &o), MP_OK);
-  TU_CHECK(mp_process_join(p, 30), MP_OK);
-  mp_process_free(p);
+  /* Valgrind cannot follow an exec of /proc/self/exe (it would load its
+   * own tool as the program): spawn is checked in every other leg. */
+  if (!tu_under_valgrind()) {
+    o.start_method = MP_START_SPAWN;
+    TU_CHECK(mp_process_start(&p, "noop", NULL, 0, &o), MP_OK);
+    TU_CHECK(mp_process_join(p, 30), MP_OK);
+    mp_process_free(p);
+  }
   o.start_method = MP_START_FORK;
   int rc = mp_process_start(&p, "noop", NULL, 0, &o);
 #if !MP__HAVE_FORK

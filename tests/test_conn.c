@@ -63,7 +63,7 @@ static void duplex_echo_of_every_size(void **state) {
   TU_CHECK(mp_pipe(&a, &b, 1), MP_OK);
   mp_process *p = start_with("echo_loop", b, NULL, 0);
   b = mp_conn_free(b); /* our copy of the child's end: close it */
-  size_t sizes[] = {0, 1, 100, 4096, 65537, (size_t)1 << 20, (size_t)64 << 20};
+  size_t sizes[] = {0, 1, 100, 4096, 65537, (size_t)1 << 20, tu_scale((size_t)64 << 20, (size_t)4 << 20)};
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     size_t n = sizes[i];
     unsigned char *msg = malloc(n ? n : 1);

@@ -229,7 +229,7 @@ static void free_kills_and_reaps_a_live_child(void **state) {
 
 static void sizes_from_zero_to_large(void **state) {
   (void)state;
-  size_t sizes[] = {0, 1, 65537, (size_t)16 << 20};
+  size_t sizes[] = {0, 1, 65537, tu_scale((size_t)16 << 20, (size_t)2 << 20)};
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     unsigned char *arg = malloc(sizes[i] ? sizes[i] : 1);
     for (size_t k = 0; k < sizes[i]; k++) arg[k] = (unsigned char)(k * 13);
@@ -241,7 +241,7 @@ static void sizes_from_zero_to_large(void **state) {
     mp_result_clear(&r);
     free(arg);
   }
-  uint64_t n = (uint64_t)64 << 20; /* a result far larger than the argument */
+  uint64_t n = tu_scale((size_t)64 << 20, (size_t)4 << 20); /* a result far larger than the argument */
   mp_result r = tu_run("big_result", &n, sizeof n, NULL);
   assert_int_equal(r.status, MP_OK);
   assert_true(r.len == n);

@@ -145,7 +145,7 @@ static void fifo_and_sizes_in_one_process(void **state) {
   (void)state;
   mp_queue *q;
   TU_CHECK(mp_queue_create(&q, NULL), MP_OK);
-  size_t sizes[] = {0, 1, 64 * 1024 + 1, 7, (size_t)100 << 20, 3};
+  size_t sizes[] = {0, 1, 64 * 1024 + 1, 7, tu_scale((size_t)100 << 20, (size_t)4 << 20), 3};
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     unsigned char *m = malloc(sizes[i] + 8);
     fill_checked(m, sizes[i] + 8, i);
@@ -265,7 +265,8 @@ static void join_before_drain(void **state) {
 
 static void four_by_four_processes(void **state) {
   (void)state;
-  enum { P = 4, C = 4, PER = 25000 };
+  enum { P = 4, C = 4 };
+  const uint32_t PER = (uint32_t)tu_scale(25000, 500);
   mp_queue *q;
   mp_queue_options o = {1000, 0};
   TU_CHECK(mp_queue_create(&q, &o), MP_OK);

@@ -35,6 +35,13 @@ uint64_t tu_peak_rss(void);
 /* 1 in a sanitizer build, whose shadow memory and quarantine make memory
  * figures meaningless. */
 int tu_sanitized(void);
+/* 1 when the suite runs under valgrind: scripts/test's valgrind leg sets
+ * MPROC_TEST_VALGRIND=1. Everything there is 20 to 50 times slower, so
+ * heavy tests take fewer rounds and smaller messages (what each checks
+ * stays the same), and memory figures mean nothing. */
+int tu_under_valgrind(void);
+/* full, or light under valgrind. */
+size_t tu_scale(size_t full, size_t light);
 /* The start method this run uses (MPROC_START_METHOD), as a name. */
 const char *tu_method(void);
 

@@ -34,6 +34,9 @@ pkg_present() {
     # wine64 is the 64-bit loader behind Debian's `wine` launcher.
     wine64) [[ -x /usr/lib/wine/wine64 ]] || have wine64 ;;
     xz-utils) have xz ;;
+    clang) have clang ;;
+    libclang-rt-dev) have_libfuzzer ;;
+    valgrind) have valgrind ;;
     *) warn "pkg_present: no probe for $1"; return 1 ;;
   esac
 }
@@ -43,6 +46,19 @@ have_c_header() {
   # cmocka.h wants these included first.
   printf '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <%s>\n' "$1" |
     cc -E -x c - >/dev/null 2>&1
+}
+
+# Can clang link a libFuzzer program with ASan and UBSan? (Debian's clang
+# leaves the runtimes to libclang-rt-dev.)
+have_libfuzzer() {
+  have clang || return 1
+  local d rc=0
+  d=$(mktemp -d)
+  printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+    'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return (int)(n && d[0]); }' >"$d/f.c"
+  clang -fsanitize=fuzzer,address,undefined "$d/f.c" -o "$d/f" >/dev/null 2>&1 || rc=$?
+  rm -rf "$d"
+  return "$rc"
 }
 
 APT_UPDATED=0
