@@ -29,14 +29,14 @@ static void boot_payload(const uint8_t *p, size_t n) {
   }
   /* Handles travel as u64: only where they are that wide does every value
    * come back unchanged. */
-  if (sizeof(mp__handle) == 8) {
-    mp__buf meta;
-    mp__buf_init(&meta);
-    mp__boot_encode(&b, &meta);
-    FUZZ_CHECK(!meta.failed && meta.len == mp__load_u32(p) && memcmp(meta.data, p + 4, meta.len) == 0);
-    FUZZ_CHECK(4 + meta.len + b.arg_len == n);
-    mp__buf_release(&meta);
-  }
+#if INTPTR_MAX > 0x7FFFFFFF
+  mp__buf meta;
+  mp__buf_init(&meta);
+  mp__boot_encode(&b, &meta);
+  FUZZ_CHECK(!meta.failed && meta.len == mp__load_u32(p) && memcmp(meta.data, p + 4, meta.len) == 0);
+  FUZZ_CHECK(4 + meta.len + b.arg_len == n);
+  mp__buf_release(&meta);
+#endif
   mp__boot_release(&b);
 }
 
