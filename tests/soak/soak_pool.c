@@ -1,5 +1,7 @@
-/* Pool soak: maps of 200 000 tasks while a killer thread sends SIGKILL
- * (TerminateProcess on Windows) to a random worker every few milliseconds.
+/* Pool soak: maps of 200 000 tasks (fixed-size, variable-size up to
+ * 256 KiB, and through imap, ordered and not) while a killer thread sends
+ * SIGKILL (TerminateProcess on Windows) to a random worker every few
+ * milliseconds.
  *
  * The promise under test: every item ends exactly once, with its correct
  * result or with MP_ECRASHED (its worker was killed while running it);
@@ -141,14 +143,17 @@ typedef struct plan {
   unsigned max_tasks; /* workers also end by themselves: replacement churn */
   int slices;         /* variable-size items and replies, some over a pipe buffer */
   int progress;       /* a progress callback: completion goes through the scheduler */
+  int imap;           /* 1: mp_pool_imap; 2: unordered */
 } plan;
 
 static const plan plans[] = {
-    {"fixed map, chunksize 1", 4, 1, 0, 0, 0},
-    {"fixed map, chunksize 16, progress callback", 3, 16, 0, 0, 1},
-    {"variable sizes, 1/100 over 64 KiB", 3, 1, 0, 1, 0},
-    {"fixed map, chunksize 100, 2 workers", 2, 100, 0, 0, 0},
-    {"fixed map, chunksize 1, max_tasks_per_child 2000", 4, 1, 2000, 0, 0},
+    {"fixed map, chunksize 1", 4, 1, 0, 0, 0, 0},
+    {"fixed map, chunksize 16, progress callback", 3, 16, 0, 0, 1, 0},
+    {"variable sizes, 1/100 over 64 KiB", 3, 1, 0, 1, 0, 0},
+    {"imap, chunksize 4", 3, 4, 0, 0, 0, 1},
+    {"fixed map, chunksize 100", 2, 100, 0, 0, 0, 0},
+    {"fixed map, chunksize 1, max_tasks_per_child 2000", 4, 1, 2000, 0, 0, 0},
+    {"imap_unordered, chunksize 1", 4, 1, 0, 0, 0, 2},
 };
 
 typedef struct totals {
@@ -184,7 +189,8 @@ static uint64_t pool_progress(void *ud, char *state, size_t cap) {
   return ((uint64_t)mp__atomic_load32(&now_running.maps_done) << 32) + executed;
 }
 
-/* The checks for item i; counts the outcome. */
+/* The checks for item i; counts the outcome. Its reply is fixed[i], or
+ * (fixed NULL) the result's own bytes. */
 static void check_item(const plan *pl, pool_shared *sh, size_t i, const mp_result *res, const reply *fixed,
                        const item *in, totals *t) {
   uint32_t runs = mp__atomic_load32(&sh->runs[i]);
@@ -201,7 +207,7 @@ static void check_item(const plan *pl, pool_shared *sh, size_t i, const mp_resul
     return;
   }
   reply r;
-  if (pl->slices) {
+  if (!fixed) {
     if (!res->data || res->len < sizeof r) {
       t->other++;
       soak_fail("item %zu: no reply (%zu bytes): lost", i, res->len);
@@ -226,6 +232,58 @@ static void check_item(const plan *pl, pool_shared *sh, size_t i, const mp_resul
              soak_checksum((const unsigned char *)res->data + sizeof r, want - sizeof r, in->key) != r.sum)
       soak_fail("item %zu: its reply arrived torn", i);
   }
+}
+
+/* imap's input: the items, pulled by index. */
+typedef struct feed {
+  const item *items;
+  size_t n;
+} feed;
+
+static int feed_next(void *ud, size_t index, mp_slice *s) {
+  const feed *f = ud;
+  if (index >= f->n) return 0;
+  s->data = &f->items[index];
+  s->len = sizeof f->items[index];
+  return 1;
+}
+
+/* imap: every index once (in order unless unordered) and never a wait
+ * without end; each outcome lands in res[index] for the common checks,
+ * and one that never comes shows there as lost. */
+static void collect_imap(const plan *pl, mp_pool *p, size_t n, const item *items, mp_result *res) {
+  feed f = {items, n};
+  mp_imap_options io = {0};
+  io.chunksize = pl->chunksize;
+  io.unordered = pl->imap == 2;
+  mp_iter *it = NULL;
+  unsigned char *seen = calloc(n, 1);
+  int rc = seen ? mp_pool_imap(p, "soak_item", feed_next, &f, &io, &it) : MP_ENOMEM;
+  if (rc != MP_OK) {
+    soak_fail("mp_pool_imap: %s", mp_last_error());
+    free(seen);
+    return;
+  }
+  size_t count = 0, index = 0;
+  mp_result r;
+  /* Two minutes for one result is a hang, kills or not. */
+  while ((rc = mp_iter_next(it, 120, &index, &r)) == MP_OK) {
+    if (index >= n) {
+      soak_fail("imap gave index %zu of %zu", index, n);
+    } else if (seen[index]) {
+      soak_fail("imap gave item %zu twice", index);
+    } else {
+      if (!io.unordered && index != count) soak_fail("imap gave item %zu where %zu belongs", index, count);
+      seen[index] = 1;
+      res[index] = r;
+      memset(&r, 0, sizeof r);
+    }
+    mp_result_clear(&r);
+    count++;
+  }
+  if (rc != MP_ECLOSED) soak_fail("mp_iter_next after %zu results: %s: %s", count, mp_err_name(rc), mp_last_error());
+  mp_iter_free(it);
+  free(seen);
 }
 
 /* The round's inputs: fixed items in one array, or slices with filler. */
@@ -273,6 +331,7 @@ static void run_round(const plan *pl, size_t n, killer *k, mp_shm *shm, uint64_t
   memset((void *)sh->runs, 0, n * sizeof sh->runs[0]);
   for (int w = 0; w < MAX_WORKERS; w++) mp__atomic_store64(&sh->pids[w], 0);
   inputs in;
+  memset(&in, 0, sizeof in);
   reply *out = calloc(n, sizeof *out);
   mp_result *res = calloc(n, sizeof *res);
   if (!out || !res || !make_inputs(pl, n, rng, &in)) {
@@ -292,9 +351,12 @@ static void run_round(const plan *pl, size_t n, killer *k, mp_shm *shm, uint64_t
   mp_pool *p = NULL;
   uint32_t kills0 = mp__atomic_load32(&k->kills);
   double t0 = mp__now();
+  /* Fire from the start: a worker killed while the pool is being made
+   * (the /proc picks reach it) is buried and replaced like any other. */
+  mp__atomic_store32(&k->workers, (uint32_t)pl->workers);
   int rc = mp_pool_create(&p, &o);
   if (rc != MP_OK) {
-    soak_fail("mp_pool_create: %s", mp_last_error());
+    soak_fail("mp_pool_create with workers being killed: %s", mp_last_error());
   } else {
     progress_seen ps = {0, n, 0, 0};
     mp_map_options mo = {0};
@@ -304,10 +366,16 @@ static void run_round(const plan *pl, size_t n, killer *k, mp_shm *shm, uint64_t
       mo.progress = on_progress;
       mo.progress_ud = &ps;
     }
-    mp__atomic_store32(&k->workers, (uint32_t)pl->workers);
-    rc = pl->slices ? mp_pool_map_slices(p, "soak_item", in.slices, n, res, &mo)
-                    : mp_pool_map(p, "soak_item", in.items, sizeof *in.items, n, out, sizeof *out, &mo);
-    mp__atomic_store32(&k->workers, 0);
+    if (pl->imap)
+      collect_imap(pl, p, n, in.items, res);
+    else if (pl->slices)
+      rc = mp_pool_map_slices(p, "soak_item", in.slices, n, res, &mo);
+    else
+      rc = mp_pool_map(p, "soak_item", in.items, sizeof *in.items, n, out, sizeof *out, &mo);
+    /* And while it winds down: close, then join must come back. */
+    int crc = mp_pool_close(p);
+    if (crc == MP_OK) crc = mp_pool_join(p, 120);
+    if (crc != MP_OK) soak_fail("close and join with workers being killed: %s: %s", mp_err_name(crc), mp_last_error());
     mp__atomic_add32(&now_running.maps_done, 1);
     double dt = mp__now() - t0;
     uint32_t kills = mp__atomic_load32(&k->kills) - kills0;
@@ -315,10 +383,10 @@ static void run_round(const plan *pl, size_t n, killer *k, mp_shm *shm, uint64_t
     int want = MP_OK;
     for (size_t i = 0; i < n; i++) {
       if (want == MP_OK && res[i].status != MP_OK) want = res[i].status;
-      check_item(pl, sh, i, &res[i], out, &in.items[i], t);
+      check_item(pl, sh, i, &res[i], pl->slices || pl->imap ? NULL : out, &in.items[i], t);
       mp_result_clear(&res[i]);
     }
-    if (rc != want) soak_fail("the map returned %s; its first failed item says %s", mp_err_name(rc), mp_err_name(want));
+    if (!pl->imap && rc != want) soak_fail("the map returned %s; its first failed item says %s", mp_err_name(rc), mp_err_name(want));
     if (pl->progress && (ps.went_back || ps.over || ps.last != n))
       soak_fail("progress: last report %zu of %zu%s%s", ps.last, n, ps.went_back ? ", went backwards" : "",
                 ps.over ? ", over the total" : "");
@@ -330,6 +398,7 @@ static void run_round(const plan *pl, size_t n, killer *k, mp_shm *shm, uint64_t
            (unsigned long long)(t->ok - before.ok), (unsigned long long)(t->crashed - before.crashed));
     fflush(stdout);
   }
+  mp__atomic_store32(&k->workers, 0);
   mp_pool_free(p);
   free(out);
   free(res);
