@@ -62,7 +62,7 @@ static size_t message_size(uint64_t r, int small_only) {
 static void make_message(unsigned char *buf, size_t len, uint32_t inc, uint32_t seq) {
   header h = {(uint32_t)MSG_MAGIC, inc, seq, (uint32_t)len, 0};
   uint64_t x = soak_mix(((uint64_t)inc << 32) | seq);
-  for (size_t i = sizeof h; i < len; i++) buf[i] = (unsigned char)(x >> (i % 8 * 8)) ^ (unsigned char)i;
+  for (size_t i = sizeof h; i < len; i++) buf[i] = (unsigned char)((x >> (i % 8 * 8)) ^ i);
   memcpy(buf, &h, sizeof h);
   h.sum = soak_checksum(buf, len, 0);
   memcpy(buf, &h, sizeof h);
