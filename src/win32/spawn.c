@@ -26,6 +26,7 @@ struct mp__child {
 };
 
 static SRWLOCK spawn_lock = SRWLOCK_INIT;
+#define SPAWN_ATTEMPTS 3
 
 mp__handle mp__child_handle(int method, const mp__handle *handles, size_t i) {
   (void)method;
@@ -204,11 +205,23 @@ static int create_suspended(const wchar_t *exe, wchar_t *cmd, handle_list *l, PR
       /* An empty list is not allowed: then inherit nothing at all. */
       BOOL inherit = l->n > 0;
       if (!inherit) si.lpAttributeList = NULL;
-      if (!CreateProcessW(exe, cmd, NULL, NULL, inherit,
-                          CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
-                              (inherit ? EXTENDED_STARTUPINFO_PRESENT : 0),
-                          NULL, NULL, &si.StartupInfo, pi))
-        rc = mp__win_error(MP_ESYS, GetLastError(), "CreateProcessW");
+      /* Wine's CreateProcessW waits for its loader to set the child up;
+       * under heavy process churn that child now and then dies first, and
+       * the call fails with ERROR_INTERNAL_ERROR. None of our code ran in
+       * it (it was to start suspended), so a new attempt is safe. */
+      for (int attempt = 1;; attempt++) {
+        if (CreateProcessW(exe, cmd, NULL, NULL, inherit,
+                           CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
+                               (inherit ? EXTENDED_STARTUPINFO_PRESENT : 0),
+                           NULL, NULL, &si.StartupInfo, pi))
+          break;
+        DWORD err = GetLastError();
+        if (err != ERROR_INTERNAL_ERROR || attempt == SPAWN_ATTEMPTS) {
+          rc = mp__win_error(MP_ESYS, err, "CreateProcessW");
+          break;
+        }
+        Sleep(attempt);
+      }
       restore_inheritance(l);
     }
     ReleaseSRWLockExclusive(&spawn_lock);
