@@ -1,4 +1,5 @@
 /* Process: results, failures, crashes, signals, timeouts, cleanup. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,22 @@ static int handle_is_not_inherited(mp_call *call) {
 }
 
 /* Hostile children: a frame with a bad magic, or half a frame then exit. */
+/* 0 when the task starts with the default handling of the signals its
+ * parent catches in parent_handlers_stay_in_the_parent; otherwise the
+ * first one that is not (signal() answers with the handler it replaces,
+ * and is standard C, so Windows too). SIGSEGV and SIGABRT are not asked
+ * about: a Windows worker catches SIGABRT itself, to exit as -6, and
+ * crashes_read_as_signals covers them under cmocka's own handlers. */
+static int signals_are_default(mp_call *call) {
+  (void)call;
+  const int sigs[] = {SIGTERM, SIGINT};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (signal(sigs[i], SIG_DFL) != SIG_DFL) return sigs[i];
+  return 0;
+}
+
+static void parent_handler(int sig) { (void)sig; }
+
 static int garbage_result(mp_call *call) {
   (void)call;
   char junk[64];
@@ -132,6 +149,28 @@ static void crashes_read_as_signals(void **state) {
     assert_non_null(strstr(r.message, cases[i].task));
     mp_result_clear(&r);
   }
+}
+
+/* A parent's own handlers (a graceful SIGTERM, a SIGINT) must not run in
+ * its children: terminate still reads -15, and the task finds defaults. */
+static void parent_handlers_stay_in_the_parent(void **state) {
+  (void)state;
+  void (*old_term)(int) = signal(SIGTERM, parent_handler);
+  void (*old_int)(int) = signal(SIGINT, parent_handler);
+  int code = -1;
+  mp_result r = tu_run("signals_are_default", NULL, 0, &code);
+  assert_int_equal(r.status, MP_OK);
+  assert_int_equal(code, 0);
+  mp_result_clear(&r);
+  mp_process *p;
+  TU_CHECK(mp_process_start(&p, "sleep_long", NULL, 0, NULL), MP_OK);
+  TU_CHECK(mp_process_terminate(p), MP_OK);
+  TU_CHECK(mp_process_join(p, 10), MP_OK);
+  TU_CHECK(mp_process_exitcode(p, &code), MP_OK);
+  assert_int_equal(code, -15);
+  mp_process_free(p);
+  signal(SIGTERM, old_term);
+  signal(SIGINT, old_int);
 }
 
 static void exit_without_result_is_a_crash(void **state) {
@@ -317,11 +356,13 @@ int main(int argc, char **argv) {
   MP_REGISTER(handle_is_not_inherited);
   MP_REGISTER(garbage_result);
   MP_REGISTER(torn_result);
+  MP_REGISTER(signals_are_default);
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
       TU_TEST(square_comes_back),
       TU_TEST(a_failing_task_reports_code_and_message),
       TU_TEST(crashes_read_as_signals),
+      TU_TEST(parent_handlers_stay_in_the_parent),
       TU_TEST(exit_without_result_is_a_crash),
       TU_TEST(unknown_task_is_refused_at_start),
       TU_TEST(bad_arguments_are_refused),

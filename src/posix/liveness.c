@@ -93,18 +93,35 @@ int mp__posix_watch_parent(int fd) {
   return e ? mp__posix_error(MP_ESYS, e, "pthread_create (parent watcher)") : MP_OK;
 }
 
-void mp__posix_reset_signals(void) {
-  /* The classic signals 1..31 are the ones programs catch (and cmocka and
-   * sanitizers do: their SIGSEGV handlers must not run in a worker, whose
-   * crash has to read as -11). Real-time signals are left as they are:
-   * resetting them costs a syscall each on every start. */
-  for (int s = 1; s < 32 && s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s == SIGPIPE ? SIG_IGN : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(s, &sa, NULL);
+/* What a child task may not inherit from its parent's handlers: the
+ * signals that must end it the default way, so that a crash reads as -N
+ * and terminate as -15 (cmocka and the sanitizers catch SIGSEGV; a
+ * program's SIGTERM or SIGINT handler would run its own shutdown in the
+ * child), SIGCHLD (so the task can wait for its own children) and
+ * SIGPIPE (ignored: a closed pipe is an error code, not a death). */
+static const int task_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT, SIGBUS,
+                                   SIGFPE,  SIGSEGV, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGSYS};
+
+static void set_default(int s) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = s == SIGPIPE ? SIG_IGN : SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(s, &sa, NULL);
+}
+
+void mp__posix_reset_signals(int all) {
+  if (all) {
+    /* Before exec and at a spawned worker's start: every classic signal
+     * (an ignored one survives exec; a runtime such as a sanitizer's may
+     * have caught some since). Real-time signals are left as they are:
+     * resetting them costs a system call each on every start. */
+    for (int s = 1; s < 32 && s < NSIG; s++)
+      if (s != SIGKILL && s != SIGSTOP) set_default(s);
+  } else {
+    /* A fork child keeps its parent's other handlers, as Python's fork
+     * children do: half the system calls, on the path of every start. */
+    for (size_t i = 0; i < sizeof task_signals / sizeof task_signals[0]; i++) set_default(task_signals[i]);
   }
   sigset_t none;
   sigemptyset(&none);

@@ -20,9 +20,17 @@ int mp__posix_liveness_fd(int *read_end);
 void mp__posix_liveness_forget(void);
 /* Starts the thread that ends this process when fd reaches EOF. */
 int mp__posix_watch_parent(int fd);
-/* Default dispositions for every signal a parent may have caught, SIGPIPE
- * ignored, nothing blocked: what a worker starts with, by either method. */
-void mp__posix_reset_signals(void);
+/* Default dispositions (SIGPIPE ignored) and nothing blocked, for what a
+ * worker starts with: every classic signal when all, else those a fork
+ * child's task must not inherit from its parent's handlers. */
+void mp__posix_reset_signals(int all);
+
+/* prebind.c: binds, once, the library calls a child makes, so that no
+ * forked child pays the dynamic linker for them; and the child's _exit. */
+void mp__posix_prebind(void);
+extern void (*volatile mp__posix_exit_now)(int);
+/* worker.c: the fork handler that closes a worker's guarded pipes. */
+void mp__posix_guard_atfork(void);
 
 /* The fd number the spawned child's liveness pipe lands on; the handed
  * handles follow it. */

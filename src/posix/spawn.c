@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,16 +227,26 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   mp__child *c = calloc(1, sizeof *c);
   int rc = c ? plan_make(&plan, o) : mp__set_error(MP_ENOMEM, "spawn: out of memory");
   if (rc != MP_OK) goto done;
+  mp__posix_prebind();
   /* Output buffered before the fork would otherwise be written twice. */
   fflush(stdout);
   fflush(stderr);
+  /* Every signal stays blocked from the fork until the child has put back
+   * the default handlers (mp__posix_reset_signals unblocks them): a
+   * terminate that comes at once must not run a handler of the parent's
+   * in the child, which would then live on. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid = fork();
+  int fork_errno = errno;
+  if (pid != 0) pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) {
-    rc = mp__posix_error(MP_ESYS, errno, "fork");
+    rc = mp__posix_error(MP_ESYS, fork_errno, "fork");
     goto done;
   }
   if (pid == 0) {
-    mp__posix_reset_signals();
+    mp__posix_reset_signals(o->method == MP_START_SPAWN);
     child_die_with_parent(plan.from_main_thread, plan.parent);
     if (o->method == MP_START_SPAWN) exec_child(&plan);
     fork_child(&plan);
