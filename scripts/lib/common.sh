@@ -37,6 +37,8 @@ pkg_present() {
     clang) have clang ;;
     libclang-rt-dev) have_libfuzzer ;;
     valgrind) have valgrind ;;
+    python3) have python3 ;;
+    gnuplot-nox) have gnuplot ;;
     *) warn "pkg_present: no probe for $1"; return 1 ;;
   esac
 }
