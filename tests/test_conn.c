@@ -39,22 +39,12 @@ static int sleep_then_exit(mp_call *call) {
 
 static mp_process *start_with(const char *task, mp_conn *c, const void *arg, size_t len) {
   mp_object *objs[1] = {mp_conn_obj(c)};
-  mp_process_options o = {0};
-  o.objects = objs;
-  o.nobjects = 1;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, task, arg, len, &o), MP_OK);
-  return p;
+  return tu_start(task, objs, 1, arg, len);
 }
 
 static void finish(mp_process *p) {
-  mp_result r;
-  TU_CHECK(mp_process_join(p, 60), MP_OK);
-  TU_CHECK(mp_process_result(p, &r), MP_OK);
-  if (r.status != MP_OK) print_error("child: %s\n", r.message ? r.message : "?");
-  assert_int_equal(r.status, MP_OK);
+  mp_result r = tu_finish(p, 60);
   mp_result_clear(&r);
-  mp_process_free(p);
 }
 
 static void duplex_echo_of_every_size(void **state) {

@@ -13,28 +13,14 @@
 
 static int before_main;
 
-static mp_process *start(const char *task, mp_object *const *objs, size_t n, const void *arg, size_t len) {
-  mp_process_options o;
-  memset(&o, 0, sizeof o);
-  o.objects = objs;
-  o.nobjects = n;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, task, arg, len, &o), MP_OK);
-  return p;
-}
 
 /* Joins p; returns the uint64 its task returned. */
 static uint64_t finish_value(mp_process *p) {
-  mp_result r;
-  TU_CHECK(mp_process_join(p, 120), MP_OK);
-  TU_CHECK(mp_process_result(p, &r), MP_OK);
-  if (r.status != MP_OK) print_error("child: %s\n", r.message ? r.message : "?");
-  assert_int_equal(r.status, MP_OK);
+  mp_result r = tu_finish(p, 120);
   uint64_t v = 0;
   assert_int_equal(r.len, sizeof v);
   memcpy(&v, r.data, sizeof v);
   mp_result_clear(&r);
-  mp_process_free(p);
   return v;
 }
 
@@ -117,7 +103,7 @@ static void one_byte_across_processes(void **state) {
   unsigned char *p = mp_shm_ptr(s);
   p[0] = pattern(0, 1);
   mp_object *objs[1] = {mp_shm_obj(s)};
-  assert_true(finish_value(start("swap_pattern", objs, 1, NULL, 0)) == 1);
+  assert_true(finish_value(tu_start("swap_pattern", objs, 1, NULL, 0)) == 1);
   assert_int_equal(p[0], pattern(0, 2));
   mp_shm_free(s);
 }
@@ -130,7 +116,7 @@ static void pattern_across_processes(void **state) {
   unsigned char *p = mp_shm_ptr(s);
   for (size_t i = 0; i < n; i++) p[i] = pattern(i, 1);
   mp_object *objs[1] = {mp_shm_obj(s)};
-  assert_true(finish_value(start("swap_pattern", objs, 1, NULL, 0)) == n);
+  assert_true(finish_value(tu_start("swap_pattern", objs, 1, NULL, 0)) == n);
   for (size_t i = 0; i < n; i++)
     if (p[i] != pattern(i, 2)) fail_msg("byte %lu is not the child's", (unsigned long)i);
   mp_shm_free(s);
@@ -158,7 +144,7 @@ static void large_and_sparse(void **state) {
   unsigned char *p = mp_shm_ptr(s);
   assert_int_equal(p[0] | p[n / 2] | p[n - 1], 0);
   mp_object *objs[1] = {mp_shm_obj(s)};
-  assert_true(finish_value(start("touch_ends", objs, 1, NULL, 0)) == n);
+  assert_true(finish_value(tu_start("touch_ends", objs, 1, NULL, 0)) == n);
   assert_int_equal(p[0], 9);
   assert_int_equal(p[n - 1], 7);
 #if defined(__linux__)
@@ -181,8 +167,8 @@ static void freed_by_one_process_still_used_by_others(void **state) {
   *(uint64_t *)mp_shm_ptr(s) = 41;
   mp_object *a_objs[3] = {mp_shm_obj(s), mp_event_obj(go), mp_event_obj(done)};
   mp_object *b_objs[2] = {mp_shm_obj(s), mp_event_obj(done)};
-  mp_process *a = start("add_after_go", a_objs, 3, NULL, 0);
-  mp_process *b = start("read_after_done", b_objs, 2, NULL, 0);
+  mp_process *a = tu_start("add_after_go", a_objs, 3, NULL, 0);
+  mp_process *b = tu_start("read_after_done", b_objs, 2, NULL, 0);
   s = mp_shm_free(s);
   TU_CHECK(mp_event_set(go), MP_OK);
   assert_true(finish_value(a) == 41);

@@ -10,28 +10,14 @@
 /* Codes of creations tried before mp_main (recorded in main). */
 static int before_main[6];
 
-static mp_process *start(const char *task, mp_object *const *objs, size_t n, const void *arg, size_t len) {
-  mp_process_options o;
-  memset(&o, 0, sizeof o);
-  o.objects = objs;
-  o.nobjects = n;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, task, arg, len, &o), MP_OK);
-  return p;
-}
 
 /* Joins p and returns the int its task returned. */
 static int finish_code(mp_process *p) {
-  mp_result r;
-  TU_CHECK(mp_process_join(p, 120), MP_OK);
-  TU_CHECK(mp_process_result(p, &r), MP_OK);
-  if (r.status != MP_OK) print_error("child: %s\n", r.message ? r.message : "?");
-  assert_int_equal(r.status, MP_OK);
+  mp_result r = tu_finish(p, 120);
   int code = -999;
   assert_int_equal(r.len, sizeof code);
   memcpy(&code, r.data, sizeof code);
   mp_result_clear(&r);
-  mp_process_free(p);
   return code;
 }
 
@@ -231,7 +217,7 @@ static void lock_counts_exactly_across_four_processes(void **state) {
   mp_object *objs[2] = {mp_lock_obj(l), mp_shm_obj(s)};
   uint32_t n = N;
   mp_process *ps[P];
-  for (int i = 0; i < P; i++) ps[i] = start("count_under_lock", objs, 2, &n, sizeof n);
+  for (int i = 0; i < P; i++) ps[i] = tu_start("count_under_lock", objs, 2, &n, sizeof n);
   for (int i = 0; i < P; i++) {
     mp_result r;
     TU_CHECK(mp_process_join(ps[i], 240), MP_OK);
@@ -269,7 +255,7 @@ static void recursive_lock_depth(void **state) {
   /* Another process cannot have it until every level is released. */
   mp_object *objs[1] = {mp_lock_obj(l)};
   for (int i = 0; i < 4; i++) TU_CHECK(mp_lock_release(l), MP_OK);
-  mp_process *p = start("acquire_code", objs, 1, NULL, 0);
+  mp_process *p = tu_start("acquire_code", objs, 1, NULL, 0);
   mp__sleep(0.2);
   assert_true(mp_process_is_alive(p)); /* still waiting for the last level */
   TU_CHECK(mp_lock_release(l), MP_OK);
@@ -313,7 +299,7 @@ static void lock_held_by_another_process_times_out(void **state) {
   TU_CHECK(mp_event_create(&ready), MP_OK);
   TU_CHECK(mp_event_create(&go), MP_OK);
   mp_object *objs[3] = {mp_lock_obj(l), mp_event_obj(ready), mp_event_obj(go)};
-  mp_process *p = start("hold_until_go", objs, 3, NULL, 0);
+  mp_process *p = tu_start("hold_until_go", objs, 3, NULL, 0);
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
   TU_CHECK(mp_lock_acquire(l, 0), MP_ETIMEDOUT);
   double t0 = mp__now();
@@ -337,7 +323,7 @@ static void owner_death(int recursive) {
   TU_CHECK(mp_event_create(&ready), MP_OK);
   mp_object *objs[2] = {mp_lock_obj(l), mp_event_obj(ready)};
   uint32_t depth = recursive ? 3 : 1;
-  mp_process *holder = start("hold_lock", objs, 2, &depth, sizeof depth);
+  mp_process *holder = tu_start("hold_lock", objs, 2, &depth, sizeof depth);
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
   kill_and_reap(holder);
   TU_CHECK(mp_lock_acquire(l, 30), MP_EOWNERDEAD);
@@ -369,9 +355,9 @@ static void waiter_is_told_when_the_holder_dies(void **state) {
   TU_CHECK(mp_event_create(&ready), MP_OK);
   mp_object *objs[2] = {mp_lock_obj(l), mp_event_obj(ready)};
   uint32_t depth = 1;
-  mp_process *holder = start("hold_lock", objs, 2, &depth, sizeof depth);
+  mp_process *holder = tu_start("hold_lock", objs, 2, &depth, sizeof depth);
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
-  mp_process *waiter = start("acquire_code", objs, 1, NULL, 0);
+  mp_process *waiter = tu_start("acquire_code", objs, 1, NULL, 0);
   mp__sleep(0.3); /* let it block */
   kill_and_reap(holder);
   assert_int_equal(finish_code(waiter), MP_EOWNERDEAD);
@@ -419,7 +405,7 @@ static void semaphore_across_processes(void **state) {
   /* A release in another process wakes a blocked acquire. */
   TU_CHECK(mp_semaphore_create(&s, 0, 0), MP_OK);
   mp_object *one[1] = {mp_semaphore_obj(s)};
-  mp_process *p = start("release_later", one, 1, NULL, 0);
+  mp_process *p = tu_start("release_later", one, 1, NULL, 0);
   TU_CHECK(mp_semaphore_acquire(s, 60), MP_OK);
   assert_int_equal(finish_code(p), MP_OK);
   mp_semaphore_free(s);
@@ -429,7 +415,7 @@ static void semaphore_across_processes(void **state) {
   TU_CHECK(mp_shm_create(&m, 2 * sizeof(uint32_t)), MP_OK);
   mp_object *objs[3] = {mp_semaphore_obj(s), mp_lock_obj(l), mp_shm_obj(m)};
   mp_process *ps[4];
-  for (int i = 0; i < 4; i++) ps[i] = start("use_semaphore", objs, 3, NULL, 0);
+  for (int i = 0; i < 4; i++) ps[i] = tu_start("use_semaphore", objs, 3, NULL, 0);
   for (int i = 0; i < 4; i++) {
     mp_result r;
     TU_CHECK(mp_process_join(ps[i], 120), MP_OK);
@@ -461,7 +447,7 @@ static void event_set_clear_wait_across_processes(void **state) {
   TU_CHECK(mp_event_wait(in, 0.2), MP_ETIMEDOUT);
   ASSERT_WAITED(t0, 0.2);
   mp_object *objs[2] = {mp_event_obj(in), mp_event_obj(out)};
-  mp_process *p = start("event_relay", objs, 2, NULL, 0);
+  mp_process *p = tu_start("event_relay", objs, 2, NULL, 0);
   mp__sleep(0.05);
   assert_int_equal(mp_event_is_set(out), 0);
   TU_CHECK(mp_event_set(in), MP_OK);
@@ -488,7 +474,7 @@ static void barrier_across_four_processes(void **state) {
   mp_object *objs[3] = {mp_barrier_obj(b), mp_lock_obj(l), mp_shm_obj(m)};
   uint32_t rounds = 50;
   mp_process *ps[4];
-  for (int i = 0; i < 4; i++) ps[i] = start("barrier_rounds", objs, 3, &rounds, sizeof rounds);
+  for (int i = 0; i < 4; i++) ps[i] = tu_start("barrier_rounds", objs, 3, &rounds, sizeof rounds);
   for (int i = 0; i < 4; i++) {
     mp_result r;
     TU_CHECK(mp_process_join(ps[i], 120), MP_OK);
@@ -514,7 +500,7 @@ static void barrier_broken_by_a_timeout(void **state) {
   TU_CHECK(mp_barrier_create(&b, 3), MP_OK);
   TU_CHECK(mp_event_create(&ready), MP_OK);
   mp_object *objs[2] = {mp_barrier_obj(b), mp_event_obj(ready)};
-  mp_process *p = start("barrier_code", objs, 2, NULL, 0);
+  mp_process *p = tu_start("barrier_code", objs, 2, NULL, 0);
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
   mp__sleep(0.1); /* let it arrive */
   double t0 = mp__now();
@@ -530,7 +516,7 @@ static void barrier_broken_by_a_timeout(void **state) {
   TU_CHECK(mp_barrier_reset(b), MP_OK);
   /* Abort tells a waiting party. */
   TU_CHECK(mp_event_clear(ready), MP_OK);
-  p = start("barrier_code", objs, 2, NULL, 0);
+  p = tu_start("barrier_code", objs, 2, NULL, 0);
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
   mp__sleep(0.1);
   TU_CHECK(mp_barrier_abort(b), MP_OK);
@@ -549,7 +535,7 @@ static void condition_producer_consumer(mp_lock *given) {
   volatile pc_state *st = mp_shm_ptr(m);
   mp_object *objs[2] = {mp_condition_obj(c), mp_shm_obj(m)};
   mp_process *ps[CONSUMERS];
-  for (int i = 0; i < CONSUMERS; i++) ps[i] = start("consumer", objs, 2, NULL, 0);
+  for (int i = 0; i < CONSUMERS; i++) ps[i] = tu_start("consumer", objs, 2, NULL, 0);
   for (int i = 0; i < ITEMS; i++) {
     TU_CHECK(mp_condition_acquire(c, 60), MP_OK);
     st->items++;
@@ -592,7 +578,7 @@ static void condition_notify_all_and_notify_n(void **state) {
   volatile pc_state *st = mp_shm_ptr(m);
   mp_object *objs[2] = {mp_condition_obj(c), mp_shm_obj(m)};
   mp_process *ps[W];
-  for (int i = 0; i < W; i++) ps[i] = start("wait_once", objs, 2, NULL, 0);
+  for (int i = 0; i < W; i++) ps[i] = tu_start("wait_once", objs, 2, NULL, 0);
   /* Holding the lock with all three counted means all three wait. */
   for (;;) {
     TU_CHECK(mp_condition_acquire(c, 60), MP_OK);
@@ -645,7 +631,7 @@ static void typed_accessors_in_a_child(void **state) {
   TU_CHECK(mp_lock_create(&l, 0), MP_OK);
   TU_CHECK(mp_condition_create(&c, NULL), MP_OK);
   mp_object *objs[2] = {mp_lock_obj(l), mp_condition_obj(c)};
-  mp_process *p = start("check_kinds", objs, 2, NULL, 0);
+  mp_process *p = tu_start("check_kinds", objs, 2, NULL, 0);
   mp_result r;
   TU_CHECK(mp_process_join(p, 60), MP_OK);
   TU_CHECK(mp_process_result(p, &r), MP_OK);

@@ -50,6 +50,27 @@ mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode) {
   return r;
 }
 
+mp_process *tu_start(const char *task, mp_object *const *objs, size_t n, const void *arg, size_t len) {
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = n;
+  mp_process *p = NULL;
+  TU_CHECK(mp_process_start(&p, task, arg, len, &o), MP_OK);
+  return p;
+}
+
+mp_result tu_finish(mp_process *p, double timeout) {
+  mp_result r;
+  memset(&r, 0, sizeof r);
+  TU_CHECK(mp_process_join(p, timeout), MP_OK);
+  TU_CHECK(mp_process_result(p, &r), MP_OK);
+  if (r.status != MP_OK) print_error("child: %s\n", r.message ? r.message : "?");
+  assert_int_equal(r.status, MP_OK);
+  mp_process_free(p);
+  return r;
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((no_sanitize("undefined"), noinline))
 #endif

@@ -21,6 +21,11 @@ void tu_check(int rc, int want, const char *expr, const char *file, int line);
 int tu_wait_gone(int64_t pid, double seconds);
 /* Starts task with arg and joins it; returns its result (caller clears). */
 mp_result tu_run(const char *task, const void *arg, size_t len, int *exitcode);
+/* Starts task with arg, handing it objs[0..n). */
+mp_process *tu_start(const char *task, mp_object *const *objs, size_t n, const void *arg, size_t len);
+/* Joins p (within timeout seconds), asserts its task succeeded (printing
+ * its message if not), frees p; returns the result (caller clears). */
+mp_result tu_finish(mp_process *p, double timeout);
 /* Per-test setup/teardown: the test must leave as many open handles as it
  * found and no child behind (running or zombie). Use TU_TEST(f). */
 int tu_setup(void **state);
