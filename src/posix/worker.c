@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <stdio_ext.h>
+#endif
 
 #include "posix.h"
 
@@ -16,9 +19,18 @@ int mp__worker_init_spawned(void) {
   return mp__posix_watch_parent(MP__POSIX_LIVENESS_FD);
 }
 
+/* Flushes what the task left in f. glibc can tell without taking the
+ * stream's lock, a write that would cost a fork child a copied page. */
+static void flush_pending(FILE *f) {
+#if defined(__GLIBC__)
+  if (!__fpending(f)) return;
+#endif
+  fflush(f);
+}
+
 void mp__worker_exit(int code) {
-  fflush(stdout);
-  fflush(stderr);
+  flush_pending(stdout);
+  flush_pending(stderr);
   /* _exit: a fork child must not run the parent's atexit handlers or flush
    * buffers it inherited; a spawned child follows the same rule. */
   mp__posix_exit_now(code); /* _exit, bound in advance (prebind.c) */
