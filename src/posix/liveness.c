@@ -25,6 +25,13 @@ static pid_t liveness_owner;
 static int liveness_rd = -1, liveness_wr = -1;
 
 int mp__posix_liveness_fd(int *read_end) {
+  /* Made once per process: after that, a look with no lock taken (a
+   * lock's write would cost every fork child's parent a copied page). The
+   * owner is published after the descriptors, and read before them. */
+  if (__atomic_load_n(&liveness_owner, __ATOMIC_ACQUIRE) == getpid()) {
+    *read_end = liveness_rd;
+    return MP_OK;
+  }
   int rc = MP_OK;
   pthread_mutex_lock(&liveness_lock);
   if (liveness_owner != getpid()) {
@@ -33,7 +40,7 @@ int mp__posix_liveness_fd(int *read_end) {
     if (rc == MP_OK) {
       liveness_rd = (int)r;
       liveness_wr = (int)w;
-      liveness_owner = getpid();
+      __atomic_store_n(&liveness_owner, getpid(), __ATOMIC_RELEASE);
     }
   }
   *read_end = liveness_rd;

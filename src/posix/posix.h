@@ -2,6 +2,8 @@
 #ifndef MPROC_POSIX_H
 #define MPROC_POSIX_H
 
+#include <stdio.h>
+
 #include "../error.h"
 #include "../platform.h"
 
@@ -29,6 +31,9 @@ void mp__posix_reset_signals(int all);
  * forked child pays the dynamic linker for them; and the child's _exit. */
 void mp__posix_prebind(void);
 extern void (*volatile mp__posix_exit_now)(int);
+/* worker.c: flushes f if anything waits in it. glibc tells without taking
+ * the stream's lock: a write that costs a copied page around a fork. */
+void mp__posix_flush_pending(FILE *f);
 /* worker.c: the fork handler that closes a worker's guarded pipes. */
 void mp__posix_guard_atfork(void);
 

@@ -86,6 +86,9 @@ typedef struct spawn_plan {
   int *keep;          /* fork: sorted fds the child keeps */
   size_t nkeep;
   int *moved;         /* spawn: scratch for the fds moved out of the way */
+  /* The usual few handles need no heap: a page the parent writes while a
+   * fork child lives is a copy-on-write fault. */
+  int few_keep[8], few_moved[8];
   int max_fd;
   int from_main_thread;
   pid_t parent;
@@ -129,8 +132,8 @@ static int exe_path(char **out) {
 }
 
 static void plan_release(spawn_plan *p) {
-  free(p->keep);
-  free(p->moved);
+  if (p->keep != p->few_keep) free(p->keep);
+  if (p->moved != p->few_moved) free(p->moved);
   free(p->exe);
   if (p->err_rd >= 0) close(p->err_rd);
   if (p->err_wr >= 0) close(p->err_wr);
@@ -146,8 +149,9 @@ static int plan_make(spawn_plan *p, const mp__spawn_options *o) {
   int rc = mp__posix_liveness_fd(&p->liveness);
   if (rc != MP_OK) return rc;
   p->nkeep = o->nhandles + 1;
-  p->keep = malloc(p->nkeep * sizeof *p->keep);
-  p->moved = malloc(p->nkeep * sizeof *p->moved);
+  int few = p->nkeep <= sizeof p->few_keep / sizeof p->few_keep[0];
+  p->keep = few ? p->few_keep : malloc(p->nkeep * sizeof *p->keep);
+  p->moved = few ? p->few_moved : malloc(p->nkeep * sizeof *p->moved);
   if (!p->keep || !p->moved) return mp__set_error(MP_ENOMEM, "spawn: out of memory");
   p->keep[0] = p->liveness;
   for (size_t i = 0; i < o->nhandles; i++) p->keep[i + 1] = (int)o->handles[i];
@@ -229,8 +233,8 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   if (rc != MP_OK) goto done;
   mp__posix_prebind();
   /* Output buffered before the fork would otherwise be written twice. */
-  fflush(stdout);
-  fflush(stderr);
+  mp__posix_flush_pending(stdout);
+  mp__posix_flush_pending(stderr);
   /* Every signal stays blocked from the fork until the child has put back
    * the default handlers (mp__posix_reset_signals unblocks them): a
    * terminate that comes at once must not run a handler of the parent's

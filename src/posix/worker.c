@@ -19,9 +19,7 @@ int mp__worker_init_spawned(void) {
   return mp__posix_watch_parent(MP__POSIX_LIVENESS_FD);
 }
 
-/* Flushes what the task left in f. glibc can tell without taking the
- * stream's lock, a write that would cost a fork child a copied page. */
-static void flush_pending(FILE *f) {
+void mp__posix_flush_pending(FILE *f) {
 #if defined(__GLIBC__)
   if (!__fpending(f)) return;
 #endif
@@ -29,8 +27,8 @@ static void flush_pending(FILE *f) {
 }
 
 void mp__worker_exit(int code) {
-  flush_pending(stdout);
-  flush_pending(stderr);
+  mp__posix_flush_pending(stdout); /* what the task left */
+  mp__posix_flush_pending(stderr);
   /* _exit: a fork child must not run the parent's atexit handlers or flush
    * buffers it inherited; a spawned child follows the same rule. */
   mp__posix_exit_now(code); /* _exit, bound in advance (prebind.c) */
