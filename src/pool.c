@@ -1011,6 +1011,29 @@ static void job_unref(job *j) {
   mp__mutex_unlock(p->lock);
 }
 
+/* The rest of an async job over the slices in (j->n of them): its own
+ * results, its callback, the caller's handle if it wants one. On failure
+ * the job is gone. */
+static int submit_async(mp_pool *p, job *j, size_t chunksize, const mp_slice *in, mp_callback cb, void *ud,
+                        mp_async **out, const char *api) {
+  if (!(j->results = calloc(j->n ? j->n : 1, sizeof *j->results))) {
+    free(j);
+    return mp__set_error(MP_ENOMEM, "%s: out of memory", api);
+  }
+  j->owns_results = 1;
+  j->cb = cb;
+  j->ud = ud;
+  j->user_ref = out != NULL;
+  int rc = submit(p, j, chunksize, NULL, 0, in, 0);
+  if (rc != MP_OK) {
+    j->user_ref = j->pool_ref = 0;
+    job_release(j);
+    return rc;
+  }
+  if (out) *out = (mp_async *)j;
+  return MP_OK;
+}
+
 int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len, mp_callback cb, void *ud,
                         mp_async **out) {
   if (out) *out = NULL;
@@ -1019,23 +1042,9 @@ int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t le
   if (rc != MP_OK) return rc;
   if (len > MP_MAX_MESSAGE) return mp__set_error(MP_ETOOBIG, "mp_pool_apply_async: argument over MP_MAX_MESSAGE");
   job *j = job_new(p, JOB_APPLY, task, 1);
-  if (!j || !(j->results = calloc(1, sizeof *j->results))) {
-    free(j);
-    return mp__set_error(MP_ENOMEM, "mp_pool_apply_async: out of memory");
-  }
-  j->owns_results = 1;
-  j->cb = cb;
-  j->ud = ud;
-  j->user_ref = out != NULL;
+  if (!j) return mp__set_error(MP_ENOMEM, "mp_pool_apply_async: out of memory");
   mp_slice one = {arg, len};
-  rc = submit(p, j, 1, NULL, 0, &one, 0);
-  if (rc != MP_OK) {
-    j->user_ref = j->pool_ref = 0;
-    job_release(j);
-    return rc;
-  }
-  if (out) *out = (mp_async *)j;
-  return MP_OK;
+  return submit_async(p, j, 1, &one, cb, ud, out, "mp_pool_apply_async");
 }
 
 int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res) {
@@ -1132,23 +1141,7 @@ int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n
   job *j;
   int rc = map_common(p, "mp_pool_map_async", task, n, opts, &j);
   if (rc != MP_OK) return rc;
-  j->results = calloc(n ? n : 1, sizeof *j->results);
-  if (!j->results) {
-    free(j);
-    return mp__set_error(MP_ENOMEM, "mp_pool_map_async: out of memory");
-  }
-  j->owns_results = 1;
-  j->cb = cb;
-  j->ud = ud;
-  j->user_ref = out != NULL;
-  rc = submit(p, j, pick_chunksize(p, n, opts), NULL, 0, in, 0);
-  if (rc != MP_OK) {
-    j->user_ref = j->pool_ref = 0;
-    job_release(j);
-    return rc;
-  }
-  if (out) *out = (mp_async *)j;
-  return MP_OK;
+  return submit_async(p, j, pick_chunksize(p, n, opts), in, cb, ud, out, "mp_pool_map_async");
 }
 
 /* ================================================================ async */
