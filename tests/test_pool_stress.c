@@ -18,8 +18,20 @@ static int square(mp_call *call) {
 /* A parent thread that keeps taking the locks a forked child could need
  * (malloc's, stdio's): if the pool forked while holding one of its own
  * locks, or the child needed one this thread held, a worker would hang. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 typedef struct busy {
   volatile uint32_t stop; /* atomic: the test thread sets it while this one reads */
+  int malloc_too;         /* set before the thread starts */
   uint64_t rounds;        /* this thread's own; read after the join */
 } busy;
 
@@ -27,9 +39,9 @@ static void keep_busy(void *arg) {
   busy *b = arg;
   char line[128];
   while (!mp__atomic_load32(&b->stop)) {
-    void *p = malloc(64 + (size_t)(b->rounds % 4096));
+    void *p = b->malloc_too ? malloc(64 + (size_t)(b->rounds % 4096)) : line;
     snprintf(line, sizeof line, "round %llu %p", (unsigned long long)b->rounds, p);
-    free(p);
+    if (p != line) free(p);
     b->rounds++;
   }
 }
@@ -40,7 +52,12 @@ static void threaded_parent_survives_many_replacements(void **state) {
   /* Under the sanitizers every start and every malloc of the busy thread
    * costs ten times as much: the same test, a fifth of the rounds. */
   int replacements = tu_under_valgrind() ? 50 : tu_sanitized() ? 200 : 1000;
-  busy b = {0, 0};
+  /* Not malloc under ASan: its allocator (GCC 12's runtime) is not locked
+   * around fork, so a child that needs a fresh chunk while this thread
+   * holds that lock hangs, whatever mproc does (seen: the calloc inside
+   * the child's pthread_create of its parent watcher). glibc makes its own
+   * malloc safe across fork, and the native and TSan runs test that. */
+  busy b = {0, !UNDER_ASAN, 0};
   mp__thread *t;
   TU_CHECK(mp__thread_start(&t, keep_busy, &b), MP_OK);
   mp_pool *p = NULL;
