@@ -505,9 +505,13 @@ int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t
   uint32_t version = mp__rd_u32(&r);
   int bad_name = mp__rd_str(&r, name, sizeof name);
   const uint8_t *token = mp__rd_take(&r, MP__MGR_TOKEN_LEN);
-  if (r.failed || bad_name || version != BLOB_VERSION || nhandles != 1 || !name[0])
+  /* The rest is the lane region's own description: its size is looked at
+   * first, so a hostile one never makes this process map anything else. */
+  mp__rd peek = r;
+  uint64_t size = mp__rd_u64(&peek);
+  if (r.failed || bad_name || version != BLOB_VERSION || nhandles != 1 || !name[0] || peek.failed ||
+      peek.off != peek.len || size != MP__LANE_REGION_SIZE)
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: manager description");
-  /* The rest is the lane region's own description (checked there). */
   mp_object *lanes = NULL;
   int rc = mp__shm_import(handles, nhandles, &r, &lanes);
   if (rc != MP_OK) return rc;
