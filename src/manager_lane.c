@@ -143,9 +143,10 @@ int mp__lane_get_reply(mp__lane *l, int *status, const uint8_t **body, size_t *l
   *on_socket = n == MP__LANE_ON_SOCKET;
   *body = mp__lane_resp_area(l);
   *len = 0;
-  if (st > 0xFFFFu) return mp__set_error(MP_EPROTO, "malformed manager reply: status %u", st);
-  *status = mp__mgr_reply_status((uint16_t)st);
-  if (*status == MP_EPROTO) return MP_EPROTO;
+  /* Only the codes mproc.h defines travel (MP_ESYS is the last); an
+   * MP_EPROTO status is the server's word, with its text, not garbage. */
+  if (st > (uint32_t)(-MP_ESYS)) return mp__set_error(MP_EPROTO, "malformed manager reply: status %u", st);
+  *status = -(int)st;
   if (*on_socket) return MP_OK;
   if (n > MP__LANE_AREA) return mp__set_error(MP_EPROTO, "malformed manager reply: %u bytes on a lane", n);
   *len = n;
