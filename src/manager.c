@@ -47,6 +47,7 @@ typedef struct client {
   mp__lane *lane;         /* this connection's lane, or NULL: the socket only */
   uint32_t lane_index;
   uint32_t lane_seq;      /* the last lane call */
+  mp__lane_spinner spin;
 } client;
 
 struct mp_manager {
@@ -194,7 +195,7 @@ static int read_reply(client *c, const char *api, uint64_t seq, answer *a, int *
  * server's death reads MP_ECLOSED. */
 static int lane_wait(client *c, uint32_t seq) {
   mp__lane *l = c->lane;
-  if (mp__lane_spin(&l->resp_seq, seq)) return MP_OK;
+  if (mp__lane_spin(&l->resp_seq, seq, &c->spin)) return MP_OK;
   for (;;) {
     uint32_t now = mp__lane_announce(&l->client_sleeping, &l->resp_seq);
     if (now == seq) {

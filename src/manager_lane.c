@@ -32,8 +32,10 @@
  * frame whose id is the lane sequence number.
  *
  * Waiting, without a lost wake-up and without the kernel when nobody
- * sleeps. Each side spins up to MP__LANE_SPIN on the other's sequence
- * word. Then it announces: its sleeping flag := 1 (seq_cst), looks at the
+ * sleeps. Each side spins up to MP__LANE_SPIN (50 us) on the other's
+ * sequence word; less after a spin that failed, since on a loaded machine
+ * a spinner only delays its peer and itself (mp__lane_spin). Then it
+ * announces: its sleeping flag := 1 (seq_cst), looks at the
  * sequence word again (seq_cst), and only if nothing came blocks reading
  * its socket. The other side, after publishing (seq_cst), reads the flag;
  * only if it is set does it take it back (compare-and-swap 1 -> 0) and
@@ -153,16 +155,25 @@ int mp__lane_get_reply(mp__lane *l, int *status, const uint8_t **body, size_t *l
   return MP_OK;
 }
 
-int mp__lane_spin(volatile uint32_t *seq, uint32_t want) {
+int mp__lane_spin(volatile uint32_t *seq, uint32_t want, mp__lane_spinner *s) {
+  double budget = s->budget;
+  if (budget < MP__LANE_SPIN_MIN || budget > MP__LANE_SPIN) budget = MP__LANE_SPIN;
+  if ((++s->waits & 63) == 0) budget = MP__LANE_SPIN; /* a probe */
   double until = 0;
   for (unsigned i = 1;; i++) {
-    if (mp__atomic_load32(seq) == want) return 1;
+    if (mp__atomic_load32(seq) == want) {
+      s->budget = budget * 2 > MP__LANE_SPIN ? MP__LANE_SPIN : budget * 2;
+      return 1;
+    }
     mp__cpu_relax();
-    if ((i & 63) == 0) {
+    if ((i & 15) == 0) {
       double now = mp__now();
-      if (until == 0) until = now + MP__LANE_SPIN;
-      else if (now >= until) return 0;
-      if ((i & 1023) == 0) mp__yield(); /* the peer may need this CPU */
+      if (until == 0) {
+        until = now + budget;
+      } else if (now >= until) {
+        s->budget = MP__LANE_SPIN_MIN;
+        return 0;
+      }
     }
   }
 }

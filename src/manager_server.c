@@ -41,6 +41,7 @@ typedef struct session {
   uint32_t lane_index;
   uint32_t lane_seq;     /* the last lane request served */
   uint8_t *lane_copy;    /* MP__LANE_AREA bytes: requests are decoded here */
+  mp__lane_spinner spin;
 } session;
 
 struct server {
@@ -168,7 +169,7 @@ static int serve_lane(session *se, int *stop) {
  * the caller may block on the socket. */
 static int lane_has_work(session *se) {
   mp__lane *l = se->lane;
-  if (mp__lane_spin(&l->req_seq, se->lane_seq + 1)) return 1;
+  if (mp__lane_spin(&l->req_seq, se->lane_seq + 1, &se->spin)) return 1;
   if (mp__lane_announce(&l->server_sleeping, &l->req_seq) == se->lane_seq) return 0;
   /* Found work after all. If the client took the flag first, its
    * doorbell is skipped when this thread next reads the socket. */
