@@ -9,13 +9,22 @@
  * (a lock keeps one call at a time on it) and by the dict and list
  * proxies made from it, which hold a reference to it. A connection that
  * broke (the server died, or said something malformed) is dropped; the
- * next call connects again, and reads MP_ECLOSED if nobody listens. */
+ * next call connects again, and reads MP_ECLOSED if nobody listens.
+ *
+ * The manager object also carries the handle of its lane region, which
+ * every process maps: right after HELLO a connection asks the server for
+ * a lane of its own, and then calls go through shared memory, with the
+ * socket only as doorbell and liveness signal (src/manager_lane.c). A
+ * connection that got no lane, and a request too big for one, use the
+ * socket as before. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manager.h"
+#include "manager_lane.h"
 #include "manager_wire.h"
+#include "sync.h"
 
 /* Generous bounds for waits that only a broken system makes long: the
  * server starting (a spawn under Wine takes seconds), a busy listener,
@@ -23,7 +32,7 @@
 #define START_TIMEOUT 120.0
 #define CONNECT_TIMEOUT 60.0
 #define END_TIMEOUT 10.0
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2
 
 typedef struct client {
   mp__mutex *lock;        /* one call at a time; guards everything below */
@@ -34,11 +43,17 @@ typedef struct client {
   uint64_t seq;
   char name[MP__ENDPOINT_NAME_MAX];
   uint8_t token[MP__MGR_TOKEN_LEN];
+  void *lanes;            /* the lane region (the manager object's mapping), or NULL */
+  mp__lane *lane;         /* this connection's lane, or NULL: the socket only */
+  uint32_t lane_index;
+  uint32_t lane_seq;      /* the last lane call */
+  mp__lane_spinner spin;
 } client;
 
 struct mp_manager {
   mp_object base;
   client *c;
+  mp_shm *lanes;          /* the lane region: created by the owner, imported elsewhere */
   mp_process *server;     /* in the process that started it; else NULL */
   int shut;
 };
@@ -85,6 +100,7 @@ static client *client_ref(client *c) {
 }
 
 static void drop_connection(client *c) {
+  c->lane = NULL; /* the server frees it when it sees the connection go */
   mp__frame_reader_release(&c->reader);
   mp__handle_close(c->rd);
   mp__handle_close(c->wr);
@@ -95,6 +111,7 @@ static void drop_connection(client *c) {
 static void client_close(client *c) {
   mp__mutex_lock(c->lock);
   c->closed = 1;
+  c->lanes = NULL; /* its mapping goes with the manager object */
   drop_connection(c);
   mp__mutex_unlock(c->lock);
 }
@@ -129,14 +146,23 @@ static int read_failure(client *c, const char *api, const mp__frame_header *h, i
   return mp__set_error(status, "%s: %s", api, text);
 }
 
-/* Sends rq and reads its reply. *transport is set when the connection is
- * no longer usable (the error is about the channel, not the request). */
-static int exchange(client *c, const char *api, const mp__mgr_request *rq, answer *a, int *transport) {
-  uint64_t seq = ++c->seq;
+/* The next frame that is not a doorbell (doorbells only say "look at
+ * the lane", and one may arrive after its news was found). */
+static int read_frame(client *c, mp__frame_header *h) {
+  for (;;) {
+    int rc = mp__frame_read_header(&c->reader, MP_FOREVER, h);
+    if (rc != MP_OK || h->type != MP__FRAME_MGR_DOORBELL) return rc;
+    if (h->len != 0) return mp__set_error(MP_EPROTO, "malformed manager reply: a doorbell with a body");
+    uint8_t none[1];
+    if ((rc = mp__frame_read_body(&c->reader, none, MP_FOREVER, NULL)) != MP_OK) return rc;
+  }
+}
+
+/* Reads the reply frame to call seq. */
+static int read_reply(client *c, const char *api, uint64_t seq, answer *a, int *transport) {
   mp__frame_header h;
   *transport = 1;
-  int rc = mp__mgr_write_request(c->wr, seq, rq);
-  if (rc == MP_OK) rc = mp__frame_read_header(&c->reader, MP_FOREVER, &h);
+  int rc = read_frame(c, &h);
   if (rc != MP_OK) return rc;
   if (h.type != MP__FRAME_MGR_REPLY || h.id != seq)
     return mp__set_error(MP_EPROTO, "malformed manager reply: type %u, call %llu for %llu", (unsigned)h.type,
@@ -164,6 +190,110 @@ static int exchange(client *c, const char *api, const mp__mgr_request *rq, answe
   return rc;
 }
 
+/* Waits for the lane's reply to call seq: spins, then announces that it
+ * sleeps and blocks on the socket, where a doorbell wakes it and the
+ * server's death reads MP_ECLOSED. */
+static int lane_wait(client *c, uint32_t seq) {
+  mp__lane *l = c->lane;
+  if (mp__lane_spin(&l->resp_seq, seq, &c->spin)) return MP_OK;
+  for (;;) {
+    uint32_t now = mp__lane_announce(&l->client_sleeping, &l->resp_seq);
+    if (now == seq) {
+      if (!mp__lane_withdraw(&l->client_sleeping)) return MP_OK;
+      /* The server took the flag first: its doorbell is on the way, and
+       * is read now, so none is left behind on the connection. */
+      mp__frame_header h;
+      int rc = mp__frame_read_header(&c->reader, MP_FOREVER, &h);
+      if (rc != MP_OK) return rc;
+      if (h.type != MP__FRAME_MGR_DOORBELL || h.len != 0)
+        return mp__set_error(MP_EPROTO, "malformed manager reply: type %u where a doorbell belongs", (unsigned)h.type);
+      uint8_t none[1];
+      return mp__frame_read_body(&c->reader, none, MP_FOREVER, NULL);
+    }
+    if (now != seq - 1)
+      return mp__set_error(MP_EPROTO, "malformed manager lane: reply %u to call %u", now, seq);
+    mp__frame_header h;
+    int rc = mp__frame_read_header(&c->reader, MP_FOREVER, &h);
+    if (rc != MP_OK) return rc;
+    if (h.type != MP__FRAME_MGR_DOORBELL || h.len != 0)
+      return mp__set_error(MP_EPROTO, "malformed manager reply: type %u on a lane call", (unsigned)h.type);
+    uint8_t none[1];
+    if ((rc = mp__frame_read_body(&c->reader, none, MP_FOREVER, NULL)) != MP_OK) return rc;
+    (void)mp__lane_withdraw(&l->client_sleeping); /* normally the server took it already */
+  }
+}
+
+/* One call through the lane; its reply may still come on the socket if
+ * it was too big for the lane. */
+static int lane_exchange(client *c, const char *api, const mp__mgr_request *rq, answer *a, int *transport) {
+  mp__lane *l = c->lane;
+  uint32_t seq = ++c->lane_seq;
+  *transport = 1;
+  mp__lane_put_request(l, seq, rq);
+  int rc = mp__lane_ring(&l->server_sleeping, c->wr);
+  if (rc == MP_OK) rc = lane_wait(c, seq);
+  if (rc != MP_OK) return rc;
+  int status, on_socket;
+  const uint8_t *body;
+  size_t len;
+  if ((rc = mp__lane_get_reply(l, &status, &body, &len, &on_socket)) != MP_OK) return rc;
+  if (on_socket) return read_reply(c, api, seq, a, transport);
+  if (status != MP_OK) {
+    if (len > MP__MGR_TEXT_MAX) return mp__set_error(MP_EPROTO, "malformed manager reply: an overlong error text");
+    char text[MP__MGR_TEXT_MAX + 1];
+    memcpy(text, body, len);
+    text[len] = '\0';
+    *transport = status == MP_EPROTO; /* the server drops us after that */
+    return mp__set_error(status, "%s: %s", api, text);
+  }
+  if (a->want == WANT_VALUE) {
+    if (!(a->value = malloc(len ? len : 1))) {
+      /* The call was carried out; only its answer is lost. */
+      *transport = 0;
+      return mp__set_error(MP_ENOMEM, "%s: out of memory for a %llu-byte value", api, (unsigned long long)len);
+    }
+    if (len) memcpy(a->value, body, len);
+    a->vlen = len;
+  } else {
+    size_t expect = a->want == WANT_U64 ? 8 : 0;
+    if (len != expect)
+      return mp__set_error(MP_EPROTO, "malformed manager reply: %llu bytes where %llu belong", (unsigned long long)len,
+                           (unsigned long long)expect);
+    if (expect) a->u64 = mp__load_u64(body);
+  }
+  *transport = 0;
+  return MP_OK;
+}
+
+/* Sends rq and reads its reply. *transport is set when the connection is
+ * no longer usable (the error is about the channel, not the request). */
+static int exchange(client *c, const char *api, const mp__mgr_request *rq, answer *a, int *transport) {
+  if (c->lane && mp__lane_request_size(rq)) return lane_exchange(c, api, rq, a, transport);
+  uint64_t seq = ++c->seq;
+  *transport = 1;
+  int rc = mp__mgr_write_request(c->wr, seq, rq);
+  if (rc != MP_OK) return rc;
+  return read_reply(c, api, seq, a, transport);
+}
+
+/* Asks the server for a lane; none (all taken) is fine: the socket stays. */
+static int ask_for_lane(client *c, const char *api) {
+  mp__mgr_request rq;
+  memset(&rq, 0, sizeof rq);
+  rq.op = MP__MGR_LANE;
+  answer a = {WANT_U64, 0, NULL, 0};
+  int transport;
+  int rc = exchange(c, api, &rq, &a, &transport);
+  if (rc != MP_OK) return rc;
+  if (a.u64 == MP__LANE_NONE) return MP_OK;
+  if (a.u64 >= MP__LANE_COUNT)
+    return mp__set_error(MP_EPROTO, "malformed manager reply: lane %llu", (unsigned long long)a.u64);
+  c->lane_index = (uint32_t)a.u64;
+  c->lane = mp__lane_at(c->lanes, c->lane_index);
+  c->lane_seq = 0;
+  return MP_OK;
+}
+
 /* Opens this process's connection and proves it holds the token. */
 static int connect_client(client *c, const char *api) {
   int rc = mp__endpoint_connect(c->name, &c->rd, &c->wr, CONNECT_TIMEOUT);
@@ -181,6 +311,7 @@ static int connect_client(client *c, const char *api) {
   answer a = {WANT_NOTHING, 0, NULL, 0};
   int transport;
   rc = exchange(c, api, &hello, &a, &transport);
+  if (rc == MP_OK && c->lanes) rc = ask_for_lane(c, api);
   if (rc != MP_OK) drop_connection(c);
   return rc;
 }
@@ -232,17 +363,18 @@ static int read_ready(mp_conn *rx, mp_process *server, char name[MP__ENDPOINT_NA
   return rc;
 }
 
-/* Runs the server and waits for the name it listens on. */
-static int start_server(mp_process **server, const uint8_t *token, char name[MP__ENDPOINT_NAME_MAX]) {
+/* Runs the server (handing it the lane region) and waits for the name it
+ * listens on. */
+static int start_server(mp_process **server, const uint8_t *token, mp_shm *lanes, char name[MP__ENDPOINT_NAME_MAX]) {
   mp_conn *rx = NULL, *tx = NULL;
   int rc = mp_pipe(&rx, &tx, 0);
   if (rc != MP_OK) return rc;
-  mp_object *objs[1] = {mp_conn_obj(tx)};
+  mp_object *objs[2] = {mp_conn_obj(tx), mp_shm_obj(lanes)};
   mp_process_options o;
   memset(&o, 0, sizeof o);
   o.name = "manager";
   o.objects = objs;
-  o.nobjects = 1;
+  o.nobjects = 2;
   rc = mp_process_start(server, MP__MGR_TASK, token, MP__MGR_TOKEN_LEN, &o);
   /* Only the server may hold the sending end: its exit is then our EOF. */
   mp_conn_free(tx);
@@ -263,12 +395,18 @@ int mp_manager_start(mp_manager **out) {
   mp_manager *m = calloc(1, sizeof *m);
   if (!m) return mp__set_error(MP_ENOMEM, "mp_manager_start: out of memory");
   m->base.ops = &manager_ops;
-  if ((rc = start_server(&m->server, token, name)) == MP_OK) rc = client_new(&m->c, name, token);
+  if ((rc = mp_shm_create(&m->lanes, MP__LANE_REGION_SIZE)) == MP_OK) {
+    mp__lane_region_init(mp_shm_ptr(m->lanes));
+    rc = start_server(&m->server, token, m->lanes, name);
+  }
+  if (rc == MP_OK) rc = client_new(&m->c, name, token);
   if (rc != MP_OK) {
     mp_process_free(m->server);
+    mp_shm_free(m->lanes);
     free(m);
     return rc;
   }
+  m->c->lanes = mp_shm_ptr(m->lanes);
   *out = m;
   return MP_OK;
 }
@@ -298,9 +436,10 @@ int mp_manager_shutdown(mp_manager *m) {
 
 void mp__manager_release(mp_manager *m) {
   if (!m) return;
-  client_close(m->c);
+  client_close(m->c); /* no call touches the lanes after this */
   client_unref(m->c);
   mp_process_free(m->server);
+  mp__shm_release(m->lanes);
   free(m);
 }
 
@@ -316,22 +455,46 @@ int64_t mp__manager_server_pid(mp_manager *m) { return m && m->server ? mp_proce
 
 const char *mp__manager_endpoint(mp_manager *m) { return m->c->name; }
 
+int mp__manager_lane(mp_manager *m) {
+  mp__mutex_lock(m->c->lock);
+  int index = m->c->lane ? (int)m->c->lane_index : -1;
+  mp__mutex_unlock(m->c->lock);
+  return index;
+}
+
+void *mp__manager_lanes(mp_manager *m) { return mp_shm_ptr(m->lanes); }
+
+int mp__manager_twin(mp_manager *m, mp_manager **out) {
+  mp_manager *t = calloc(1, sizeof *t);
+  if (!t) return mp__set_error(MP_ENOMEM, "out of memory");
+  int rc = client_new(&t->c, m->c->name, m->c->token);
+  if (rc != MP_OK) {
+    free(t);
+    return rc;
+  }
+  t->c->lanes = m->c->lanes;
+  t->base.ops = &manager_ops;
+  t->base.borrowed = 1;
+  *out = t;
+  return MP_OK;
+}
+
 mp_object *mp_manager_obj(mp_manager *m) { return m ? &m->base : NULL; }
 
 mp_manager *mp_call_manager(mp_call *call, size_t i) {
   return (mp_manager *)mp__call_object(call, i, MP__KIND_MANAGER);
 }
 
-/* The blob: u32 version, the name (u32 length + bytes), the token. No
- * handles: a child connects by name. */
+/* The blob: u32 version, the name (u32 length + bytes), the token, then
+ * the lane region as a shared-memory object describes itself (its one
+ * handle, u64 size). A child connects by name. */
 static int manager_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob) {
   mp_manager *m = (mp_manager *)o;
-  (void)handles;
-  *nhandles = 0;
+  mp_object *lanes = mp_shm_obj(m->lanes);
   mp__buf_put_u32(blob, BLOB_VERSION);
   mp__buf_put_str(blob, m->c->name);
   mp__buf_put(blob, m->c->token, sizeof m->c->token);
-  return MP_OK;
+  return lanes->ops->export_to(lanes, handles, nhandles, blob);
 }
 
 int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
@@ -343,15 +506,33 @@ int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t
   uint32_t version = mp__rd_u32(&r);
   int bad_name = mp__rd_str(&r, name, sizeof name);
   const uint8_t *token = mp__rd_take(&r, MP__MGR_TOKEN_LEN);
-  if (r.failed || bad_name || r.off != r.len || version != BLOB_VERSION || nhandles != 0 || !name[0])
+  /* The rest is the lane region's own description: its size is looked at
+   * first, so a hostile one never makes this process map anything else. */
+  mp__rd peek = r;
+  uint64_t size = mp__rd_u64(&peek);
+  if (r.failed || bad_name || version != BLOB_VERSION || nhandles != 1 || !name[0] || peek.failed ||
+      peek.off != peek.len || size != MP__LANE_REGION_SIZE)
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: manager description");
+  mp_object *lanes = NULL;
+  int rc = mp__shm_import(handles, nhandles, &r, &lanes);
+  if (rc != MP_OK) return rc;
+  mp_shm *shm = (mp_shm *)lanes;
+  if ((rc = mp__lane_region_check(mp_shm_ptr(shm), mp_shm_size(shm))) != MP_OK) {
+    mp__shm_release(shm);
+    return rc;
+  }
   mp_manager *m = calloc(1, sizeof *m);
-  if (!m) return mp__set_error(MP_ENOMEM, "out of memory rebuilding a manager");
-  int rc = client_new(&m->c, name, token);
-  if (rc != MP_OK) {
+  if (!m) {
+    mp__shm_release(shm);
+    return mp__set_error(MP_ENOMEM, "out of memory rebuilding a manager");
+  }
+  if ((rc = client_new(&m->c, name, token)) != MP_OK) {
+    mp__shm_release(shm);
     free(m);
     return rc;
   }
+  m->lanes = shm;
+  m->c->lanes = mp_shm_ptr(shm);
   m->base.ops = &manager_ops;
   m->base.borrowed = 1;
   *out = &m->base;

@@ -22,5 +22,13 @@ void mp__manager_release(mp_manager *m);
  * pid (0 if this process did not start it) and the endpoint's name. */
 int64_t mp__manager_server_pid(mp_manager *m);
 const char *mp__manager_endpoint(mp_manager *m);
+/* For tests of lanes: the lane this process's connection uses, -1 for
+ * none (not connected yet, or all lanes were taken); and a second client
+ * of the same manager in this process, with its own connection (free it
+ * with mp__manager_release, before m). */
+int mp__manager_lane(mp_manager *m);
+int mp__manager_twin(mp_manager *m, mp_manager **out);
+/* The lane region this process maps (for tests that scribble on it). */
+void *mp__manager_lanes(mp_manager *m);
 
 #endif

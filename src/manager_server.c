@@ -7,6 +7,12 @@
  * after that each request frame gets one reply frame. A malformed frame
  * ends that connection only.
  *
+ * A session may also be given a shared-memory lane (src/manager_lane.c):
+ * its thread then serves the lane and its socket alike. After each call it
+ * spins on the lane for a moment, then announces that it sleeps and
+ * blocks on the socket, where a DOORBELL frame sends it back to the lane
+ * and the client's EOF ends the session, which frees the lane.
+ *
  * SHUTDOWN from the owner stops the accept loop; the task then returns and
  * the worker exits, which closes every other connection: their clients
  * read MP_ECLOSED. The owner's death ends this process through the usual
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "manager.h"
+#include "manager_lane.h"
 #include "manager_store.h"
 #include "manager_wire.h"
 
@@ -29,6 +36,12 @@ typedef struct session {
   mp__thread *thread;
   int done;              /* the thread has finished; guarded by srv->lock */
   struct session *next;
+  /* The session's lane, if it asked for one and one was free. */
+  mp__lane *lane;
+  uint32_t lane_index;
+  uint32_t lane_seq;     /* the last lane request served */
+  uint8_t *lane_copy;    /* MP__LANE_AREA bytes: requests are decoded here */
+  mp__lane_spinner spin;
 } session;
 
 struct server {
@@ -39,6 +52,8 @@ struct server {
   mp__mutex *lock;       /* guards sessions and stopping */
   session *sessions;
   int stopping;
+  void *lanes;           /* the lane region, or NULL: no lanes */
+  uint8_t lane_used[MP__LANE_COUNT]; /* guarded by lock */
 };
 
 static int token_matches(const server *srv, const void *token) {
@@ -62,9 +77,20 @@ static void request_stop(server *srv) {
   }
 }
 
+/* Answers a request that came on the socket (on_lane 0) or the lane. A
+ * lane reply too big for the lane is published as "on the socket" and
+ * then written there, after the doorbell, so a sleeping client wakes. */
+static int reply(session *se, int on_lane, uint64_t seq, int status, const void *p, size_t n) {
+  if (!on_lane) return mp__mgr_write_reply(se->wr, seq, status, p, n, NULL, 0);
+  int fits = mp__lane_put_reply(se->lane, (uint32_t)seq, status, p, n, NULL, 0);
+  int rc = mp__lane_ring(&se->lane->client_sleeping, se->wr);
+  if (rc == MP_OK && !fits) rc = mp__mgr_write_reply(se->wr, seq, status, p, n, NULL, 0);
+  return rc;
+}
+
 /* Carries out one authenticated request and writes its reply. MP_OK to
  * go on; anything else ends the connection (*stop: it was SHUTDOWN). */
-static int serve_one(session *se, uint64_t seq, const mp__mgr_request *rq, int *stop) {
+static int serve_one(session *se, uint64_t seq, const mp__mgr_request *rq, int *stop, int on_lane) {
   mp__mgr_store *s = se->srv->store;
   mp__mgr_answer a;
   int rc = mp__mgr_execute(s, rq, &a);
@@ -72,18 +98,83 @@ static int serve_one(session *se, uint64_t seq, const mp__mgr_request *rq, int *
   if (rc != MP_OK) {
     const char *text = mp_last_error();
     size_t n = strlen(text);
-    int wrc = mp__mgr_write_reply(se->wr, seq, rc, text, n > MP__MGR_TEXT_MAX ? MP__MGR_TEXT_MAX : n, NULL, 0);
+    int wrc = reply(se, on_lane, seq, rc, text, n > MP__MGR_TEXT_MAX ? MP__MGR_TEXT_MAX : n);
     return rc == MP_EPROTO ? rc : wrc;
   }
   if (a.value) {
     /* Sent without the store's lock: the reference keeps the bytes. */
-    rc = mp__mgr_write_reply(se->wr, seq, MP_OK, a.value->data, a.value->len, NULL, 0);
+    rc = reply(se, on_lane, seq, MP_OK, a.value->data, a.value->len);
     mp__mgr_value_release(s, a.value);
     return rc;
   }
   uint8_t answer[8];
   mp__store_u64(answer, a.u64);
-  return mp__mgr_write_reply(se->wr, seq, MP_OK, answer, a.has_u64 ? sizeof answer : 0, NULL, 0);
+  return reply(se, on_lane, seq, MP_OK, answer, a.has_u64 ? sizeof answer : 0);
+}
+
+/* MP__MGR_LANE: a free lane for this session, or MP__LANE_NONE. */
+static int give_lane(session *se, uint64_t seq) {
+  server *srv = se->srv;
+  uint64_t index = MP__LANE_NONE;
+  if (se->lane) {
+    index = se->lane_index;
+  } else if (srv->lanes && (se->lane_copy = malloc(MP__LANE_AREA)) != NULL) {
+    mp__mutex_lock(srv->lock);
+    for (uint32_t i = 0; i < MP__LANE_COUNT; i++)
+      if (!srv->lane_used[i]) {
+        srv->lane_used[i] = 1;
+        index = i;
+        break;
+      }
+    mp__mutex_unlock(srv->lock);
+    if (index == MP__LANE_NONE) {
+      free(se->lane_copy);
+      se->lane_copy = NULL;
+    } else {
+      se->lane_index = (uint32_t)index;
+      se->lane = mp__lane_at(srv->lanes, se->lane_index);
+      se->lane_seq = 0;
+      mp__lane_reset(se->lane);
+    }
+  }
+  uint8_t answer[8];
+  mp__store_u64(answer, index);
+  return mp__mgr_write_reply(se->wr, seq, MP_OK, answer, sizeof answer, NULL, 0);
+}
+
+static void free_lane(session *se) {
+  if (!se->lane) return;
+  mp__mutex_lock(se->srv->lock);
+  se->srv->lane_used[se->lane_index] = 0;
+  mp__mutex_unlock(se->srv->lock);
+  se->lane = NULL;
+  free(se->lane_copy);
+  se->lane_copy = NULL;
+}
+
+/* Serves the request the client published on the lane. */
+static int serve_lane(session *se, int *stop) {
+  uint32_t seq = mp__atomic_load32(&se->lane->req_seq);
+  if (seq != se->lane_seq + 1)
+    return mp__set_error(MP_EPROTO, "malformed manager lane: call %u after %u", seq, se->lane_seq);
+  mp__mgr_request rq;
+  int rc = mp__lane_take_request(se->lane, se->lane_copy, &rq);
+  if (rc != MP_OK) return rc;
+  se->lane_seq = seq;
+  return serve_one(se, seq, &rq, stop, 1);
+}
+
+/* With a lane: spins on it for a moment, then announces sleep and looks
+ * once more. 1 if a lane request is waiting (the flag withdrawn), 0 if
+ * the caller may block on the socket. */
+static int lane_has_work(session *se) {
+  mp__lane *l = se->lane;
+  if (mp__lane_spin(&l->req_seq, se->lane_seq + 1, &se->spin)) return 1;
+  if (mp__lane_announce(&l->server_sleeping, &l->req_seq) == se->lane_seq) return 0;
+  /* Found work after all. If the client took the flag first, its
+   * doorbell is skipped when this thread next reads the socket. */
+  (void)mp__lane_withdraw(&l->server_sleeping);
+  return 1;
 }
 
 /* The first request must be HELLO with the owner's token. */
@@ -102,6 +193,10 @@ static int next_request(mp__frame_reader *r, uint8_t small[SMALL_BODY], void **h
                         mp__mgr_request *rq) {
   int rc = mp__frame_read_header(r, MP_FOREVER, h);
   if (rc != MP_OK) return rc;
+  if (h->type == MP__FRAME_MGR_DOORBELL) {
+    if (h->len != 0) return mp__set_error(MP_EPROTO, "malformed frame: a doorbell with a body");
+    return mp__frame_read_body(r, small, MP_FOREVER, NULL);
+  }
   if (h->type != MP__FRAME_MGR_REQUEST)
     return mp__set_error(MP_EPROTO, "malformed frame: type %u on a manager connection", (unsigned)h->type);
   const uint8_t *body = small;
@@ -131,12 +226,27 @@ static void session_main(void *arg) {
     void *heap = NULL;
     mp__frame_header h;
     mp__mgr_request rq;
-    int rc = next_request(&r, small, &heap, &h, &rq);
-    if (rc == MP_OK) rc = greeted ? serve_one(se, h.id, &rq, &stop) : greet(se, h.id, &rq);
+    int rc;
+    if (se->lane && lane_has_work(se)) {
+      if (serve_lane(se, &stop) != MP_OK) break;
+      continue;
+    }
+    rc = next_request(&r, small, &heap, &h, &rq);
+    if (se->lane) (void)mp__lane_withdraw(&se->lane->server_sleeping);
+    if (rc == MP_OK && h.type == MP__FRAME_MGR_DOORBELL) continue; /* look at the lane */
+    if (rc == MP_OK) {
+      if (!greeted)
+        rc = greet(se, h.id, &rq);
+      else if (rq.op == MP__MGR_LANE)
+        rc = give_lane(se, h.id);
+      else
+        rc = serve_one(se, h.id, &rq, &stop, 0);
+    }
     free(heap);
     if (rc != MP_OK) break; /* the client went, or broke the protocol */
     greeted = 1;
   }
+  free_lane(se);
   mp__frame_reader_release(&r);
   mp__handle_close(se->rd);
   mp__handle_close(se->wr);
@@ -249,6 +359,10 @@ int mp__manager_serve(mp_call *call) {
   if (!ready || len != MP__MGR_TOKEN_LEN) return mp_call_fail(call, "manager: started without its token or pipe");
   memset(srv, 0, sizeof *srv);
   memcpy(srv->token, token, sizeof srv->token);
+  /* Object 1: the lane region. Without it (or with a wrong one) the
+   * server still works, over sockets only. */
+  mp_shm *lanes = mp_call_shm(call, 1);
+  if (lanes && mp__lane_region_check(mp_shm_ptr(lanes), mp_shm_size(lanes)) == MP_OK) srv->lanes = mp_shm_ptr(lanes);
   int rc = mp__mgr_store_new(&srv->store);
   if (rc == MP_OK) rc = mp__mutex_new(&srv->lock);
   if (rc == MP_OK) rc = mp__endpoint_listen(&srv->listener, srv->name);

@@ -388,6 +388,7 @@ int mp__mgr_execute(mp__mgr_store *s, const mp__mgr_request *rq, mp__mgr_answer 
     rc = MP_OK;
     a->stop = 1;
     break;
+  case MP__MGR_LANE: rc = mp__set_error(MP_EPROTO, "malformed manager request: a lane request here"); break;
   default: rc = mp__set_error(MP_EPROTO, "malformed manager request: a second HELLO"); break;
   }
   if (rc != MP_OK) {

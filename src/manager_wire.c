@@ -20,7 +20,8 @@ static int op_fields(int op) {
   case MP__MGR_DICT_ADD: return F_OBJ | F_NUM | F_KEY;
   case MP__MGR_LIST_APPEND: return F_OBJ | F_VALUE;
   case MP__MGR_LIST_GET: return F_OBJ | F_NUM;
-  case MP__MGR_SHUTDOWN: return 0;
+  case MP__MGR_SHUTDOWN:
+  case MP__MGR_LANE: return 0;
   default: return -1;
   }
 }

@@ -9,14 +9,19 @@
  *   answer (a value, a u64, nothing) or, on failure, the error text.
  *
  * The first request on a connection must be HELLO with the right token;
- * a malformed frame is MP_EPROTO and the connection is dropped. */
+ * a malformed frame is MP_EPROTO and the connection is dropped.
+ *
+ * After HELLO a client may ask for a shared-memory lane (MP__MGR_LANE);
+ * calls on a lane carry the same request bodies and replies, and either
+ * side may then find DOORBELL frames (no body) on its connection: wake-ups,
+ * skipped by any reader (src/manager_lane.c). */
 #ifndef MPROC_MANAGER_WIRE_H
 #define MPROC_MANAGER_WIRE_H
 
 #include "core.h"
 #include "wire.h"
 
-#define MP__MGR_PROTOCOL 1
+#define MP__MGR_PROTOCOL 2
 #define MP__MGR_TOKEN_LEN 32
 /* The fixed fields and the longest key: what a request holds besides its value. */
 #define MP__MGR_FIXED 20
@@ -37,7 +42,9 @@ enum mp__mgr_op {
   MP__MGR_LIST_GET,    /* obj, num: index; reply: the value */
   MP__MGR_LIST_LEN,    /* obj; reply: u64 */
   MP__MGR_SHUTDOWN,    /* the server answers, then ends */
-  MP__MGR_OP_MAX = MP__MGR_SHUTDOWN
+  MP__MGR_LANE,        /* reply: u64, the index of the lane this connection
+                        * may use (src/manager_lane.c), or MP__LANE_NONE */
+  MP__MGR_OP_MAX = MP__MGR_LANE
 };
 
 typedef struct mp__mgr_request {

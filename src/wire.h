@@ -24,7 +24,8 @@ enum mp__frame_type {
   MP__FRAME_CHUNK = 5,   /* worker -> pool: the outcomes of one chunk */
   MP__FRAME_MGR_REQUEST = 6, /* manager client -> server: one call */
   MP__FRAME_MGR_REPLY = 7,   /* manager server -> client: its outcome */
-  MP__FRAME_TYPE_MAX = 7
+  MP__FRAME_MGR_DOORBELL = 8, /* manager, either way: look at your lane (no body) */
+  MP__FRAME_TYPE_MAX = 8
 };
 
 typedef struct mp__frame_header {

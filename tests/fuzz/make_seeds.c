@@ -197,6 +197,50 @@ static void mgr_session(mp__buf *b) {
   mgr(b, MP__MGR_SHUTDOWN, 0, 0, NULL, 0, NULL, 0);
 }
 
+/* One lane step as fuzz_manager_lane.c reads them: u32 op, u32 length,
+ * u16 byte count, the bytes. */
+static void lane(mp__buf *b, int op, uint64_t obj, uint64_t num, const char *key, size_t keylen, const void *value,
+                 size_t vlen) {
+  mp__buf p;
+  mp__buf_init(&p);
+  mgr_payload(&p, obj, num, key, keylen, value, vlen);
+  mp__buf_put_u32(b, (uint32_t)op);
+  mp__buf_put_u32(b, (uint32_t)p.len);
+  put_u16(b, (uint16_t)p.len);
+  mp__buf_put(b, p.data, p.len);
+  mp__buf_release(&p);
+}
+
+static void lane_session(mp__buf *b) {
+  lane(b, MP__MGR_OPEN_DICT, 0, 0, "d", 1, NULL, 0);
+  lane(b, MP__MGR_DICT_SET, 1, 0, "k", 1, "value", 5);
+  lane(b, MP__MGR_DICT_GET, 1, 0, "k", 1, NULL, 0);
+  lane(b, MP__MGR_DICT_ADD, 1, 7, "n", 1, NULL, 0);
+  lane(b, MP__MGR_DICT_GET, 1, 0, "missing", 7, NULL, 0);
+  lane(b, MP__MGR_OPEN_LIST, 0, 0, "l", 1, NULL, 0);
+  lane(b, MP__MGR_LIST_APPEND, 2, 0, NULL, 0, "x", 1);
+  lane(b, MP__MGR_LIST_LEN, 2, 0, NULL, 0, NULL, 0);
+  /* Response words: status 2 (a failure), 3 bytes. */
+  mp__buf_put_u32(b, 2);
+  mp__buf_put_u32(b, 3);
+}
+
+static void lane_hostile(mp__buf *b) {
+  lane(b, MP__MGR_HELLO, 0, 1, NULL, 0, NULL, 0);
+  lane(b, MP__MGR_LANE, 0, 0, NULL, 0, NULL, 0);
+  lane(b, 999, 0, 0, NULL, 0, NULL, 0);
+  /* A length past the area, and past the bytes given. */
+  mp__buf_put_u32(b, MP__MGR_DICT_LEN);
+  mp__buf_put_u32(b, 0xFFFFFFF0u);
+  put_u16(b, 0);
+  mp__buf_put_u32(b, MP__MGR_DICT_LEN);
+  mp__buf_put_u32(b, 4000);
+  put_u16(b, 0);
+  /* Response words: "on the socket", then a length past the area. */
+  mp__buf_put_u32(b, 0);
+  mp__buf_put_u32(b, 0xFFFFFFFFu);
+}
+
 static void mgr_odd(mp__buf *b) {
   static const char token32[] = "0123456789abcdef0123456789abcdef";
   mgr(b, MP__MGR_HELLO, 0, MP__MGR_PROTOCOL, NULL, 0, token32, 32);
@@ -364,5 +408,8 @@ int main(int argc, char **argv) {
   /* manager: requests. */
   one("manager", "session", -1, mgr_session);
   one("manager", "refused", -1, mgr_odd);
+  /* manager_lane: lane steps, then response words. */
+  one("manager_lane", "session", -1, lane_session);
+  one("manager_lane", "hostile", -1, lane_hostile);
   return failures ? 1 : 0;
 }
