@@ -23,27 +23,16 @@ static mp_manager *start(void) {
 
 static mp_process *start_with(const char *task, mp_manager *m, const void *arg, size_t len) {
   mp_object *objs[1] = {mp_manager_obj(m)};
-  mp_process_options o;
-  memset(&o, 0, sizeof o);
-  o.objects = objs;
-  o.nobjects = 1;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, task, arg, len, &o), MP_OK);
-  return p;
+  return tu_start(task, objs, 1, arg, len);
 }
 
 /* Joins p and returns its task's int result (or fails the test). */
 static int join_int(mp_process *p) {
-  mp_result r;
+  mp_result r = tu_finish(p, 120);
   int v = -1000;
-  TU_CHECK(mp_process_join(p, 120), MP_OK);
-  TU_CHECK(mp_process_result(p, &r), MP_OK);
-  if (r.status != MP_OK) print_error("child: %s\n", r.message ? r.message : "?");
-  assert_int_equal(r.status, MP_OK);
   assert_int_equal(r.len, sizeof v);
   memcpy(&v, r.data, sizeof v);
   mp_result_clear(&r);
-  mp_process_free(p);
   return v;
 }
 
