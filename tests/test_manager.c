@@ -26,22 +26,6 @@ static mp_process *start_with(const char *task, mp_manager *m, const void *arg, 
   return tu_start(task, objs, 1, arg, len);
 }
 
-/* Joins p and returns its task's int result (or fails the test). */
-static int join_int(mp_process *p) {
-  mp_result r = tu_finish(p, 120);
-  int v = -1000;
-  assert_int_equal(r.len, sizeof v);
-  memcpy(&v, r.data, sizeof v);
-  mp_result_clear(&r);
-  return v;
-}
-
-static void *pattern(size_t n, unsigned seed) {
-  unsigned char *p = malloc(n ? n : 1);
-  for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 131 + seed + (i >> 12));
-  return p;
-}
-
 /* ------------------------------------------------------------ tasks */
 /* Adds 1 to "count" COUNTER_ADDS times, records itself, appends to "log". */
 static int add_many(mp_call *call) {
@@ -76,7 +60,7 @@ static int read_big(mp_call *call) {
   size_t n = 0;
   if (mp_manager_dict(m, "values", &d) != MP_OK || mp_dict_get(d, "big", &v, &n) != MP_OK)
     return mp_call_fail(call, "%s", mp_last_error());
-  void *want = pattern((size_t)10 << 20, 7);
+  void *want = tu_pattern((size_t)10 << 20, 7);
   int same = n == ((size_t)10 << 20) && memcmp(v, want, n) == 0;
   free(want);
   mp_free(v);
@@ -90,7 +74,7 @@ static int hammer(mp_call *call) {
   mp_dict *d = NULL;
   int rc = mp_manager_dict(m, "hammer", &d);
   size_t n = 256 * 1024;
-  void *buf = pattern(n, 3);
+  void *buf = tu_pattern(n, 3);
   if (rc == MP_OK) rc = mp_dict_add_i64(d, "started", 1, NULL);
   while (rc == MP_OK) {
     void *back;
@@ -224,7 +208,7 @@ static void values_of_zero_bytes_and_ten_mib(void **state) {
   assert_non_null(v);
   assert_int_equal(n, 0);
   mp_free(v);
-  void *p = pattern(big, 7);
+  void *p = tu_pattern(big, 7);
   TU_CHECK(mp_dict_set(d, "big", p, big), MP_OK);
   TU_CHECK(mp_list_append(l, p, big), MP_OK);
   TU_CHECK(mp_dict_get(d, "big", &v, &n), MP_OK);
@@ -237,7 +221,7 @@ static void values_of_zero_bytes_and_ten_mib(void **state) {
   mp_free(v);
   free(p);
   /* Another process reads the same 10 MiB. */
-  assert_int_equal(join_int(start_with("read_big", m, NULL, 0)), 1);
+  assert_int_equal(tu_finish_int(start_with("read_big", m, NULL, 0), 120), 1);
   mp_dict_free(d);
   mp_list_free(l);
   mp_manager_free(m);
@@ -248,7 +232,7 @@ static void concurrent_updates_from_four_processes(void **state) {
   mp_manager *m = start();
   mp_process *ps[WORKERS];
   for (int i = 0; i < WORKERS; i++) ps[i] = start_with("add_many", m, &i, sizeof i);
-  for (int i = 0; i < WORKERS; i++) assert_int_equal(join_int(ps[i]), 0);
+  for (int i = 0; i < WORKERS; i++) assert_int_equal(tu_finish_int(ps[i], 120), 0);
   mp_dict *d;
   mp_list *l;
   void *v;
@@ -367,7 +351,7 @@ static void a_manager_killed_mid_call_reads_closed(void **state) {
   assert_int_equal(started, 2);
   mp__sleep(0.05);
   TU_CHECK(mp__pid_kill(pid), MP_OK);
-  for (int i = 0; i < 2; i++) assert_int_equal(join_int(ps[i]), MP_ECLOSED);
+  for (int i = 0; i < 2; i++) assert_int_equal(tu_finish_int(ps[i], 120), MP_ECLOSED);
   /* And here: the old connection breaks, a new one finds nobody. */
   void *v;
   size_t n;
@@ -406,7 +390,7 @@ static void after_shutdown_every_call_reads_closed(void **state) {
   TU_CHECK(mp_manager_dict(m, "d", &d2), MP_ECLOSED);
   TU_CHECK(mp_manager_shutdown(m), MP_OK); /* again: nothing to do */
   /* A process given the manager now finds nobody either. */
-  assert_int_equal(join_int(start_with("open_late", m, NULL, 0)), MP_ECLOSED);
+  assert_int_equal(tu_finish_int(start_with("open_late", m, NULL, 0), 120), MP_ECLOSED);
   mp_manager_free(m);
   /* Proxies may outlive their manager. */
   TU_CHECK(mp_dict_len(d, &n), MP_ECLOSED);

@@ -28,25 +28,10 @@ static mp_process *start_with(const char *task, mp_manager *m, const void *arg, 
   return tu_start(task, objs, 1, arg, len);
 }
 
-static int join_int(mp_process *p) {
-  mp_result r = tu_finish(p, 300);
-  int v = -1000;
-  assert_int_equal(r.len, sizeof v);
-  memcpy(&v, r.data, sizeof v);
-  mp_result_clear(&r);
-  return v;
-}
-
 static int64_t counter(mp_dict *d, const char *key) {
   int64_t v = -1;
   TU_CHECK(mp_dict_add_i64(d, key, 0, &v), MP_OK);
   return v;
-}
-
-static void *pattern(size_t n, unsigned seed) {
-  unsigned char *p = malloc(n ? n : 1);
-  for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 131 + seed + (i >> 12));
-  return p;
 }
 
 /* ------------------------------------------------------------ tasks */
@@ -75,7 +60,7 @@ static int big_both_ways(mp_call *call) {
   if (mp_manager_dict(m, "lane", &d) != MP_OK || mp_dict_get(d, "big", &v, &n) != MP_OK)
     return mp_call_fail(call, "%s", mp_last_error());
   if (mp__manager_lane(m) < 0) return mp_call_fail(call, "no lane");
-  void *want = pattern(big, 7);
+  void *want = tu_pattern(big, 7);
   int same = n == big && memcmp(v, want, n) == 0;
   free(want);
   if (mp_dict_set(d, "back", v, n) != MP_OK) return mp_call_fail(call, "set: %s", mp_last_error());
@@ -140,7 +125,7 @@ static void a_call_goes_through_a_lane(void **state) {
   /* A value that just fits a lane, and one just over. */
   size_t fit = MP__LANE_AREA - MP__MGR_FIXED - 4;
   for (size_t len = fit - 1; len <= fit + 2; len++) {
-    void *p = pattern(len, (unsigned)len);
+    void *p = tu_pattern(len, (unsigned)len);
     TU_CHECK(mp_dict_set(d, "edge", p, len), MP_OK);
     TU_CHECK(mp_dict_get(d, "edge", &v, &n), MP_OK);
     assert_int_equal(n, len);
@@ -163,7 +148,7 @@ static void four_processes_count_exactly(void **state) {
   TU_CHECK(mp_manager_dict(m, "lane", &d), MP_OK);
   /* The owner adds meanwhile, on its own lane. */
   for (int i = 0; i < n; i++) TU_CHECK(mp_dict_add_i64(d, "count", 1, NULL), MP_OK);
-  for (int i = 0; i < WORKERS; i++) assert_int_equal(join_int(ps[i]), 0);
+  for (int i = 0; i < WORKERS; i++) assert_int_equal(tu_finish_int(ps[i], 300), 0);
   assert_int_equal(counter(d, "count"), (int64_t)(WORKERS + 1) * n);
   mp_dict_free(d);
   mp_manager_free(m);
@@ -179,7 +164,7 @@ static void ten_mib_both_ways(void **state) {
   TU_CHECK(mp_manager_dict(m, "lane", &d), MP_OK);
   TU_CHECK(mp_manager_list(m, "lane", &l), MP_OK);
   assert_true(mp__manager_lane(m) >= 0);
-  void *p = pattern(big, 7);
+  void *p = tu_pattern(big, 7);
   TU_CHECK(mp_dict_set(d, "big", p, big), MP_OK); /* over the socket */
   TU_CHECK(mp_list_append(l, p, big), MP_OK);
   TU_CHECK(mp_dict_get(d, "big", &v, &n), MP_OK); /* asked on the lane, answered on the socket */
@@ -190,7 +175,7 @@ static void ten_mib_both_ways(void **state) {
   assert_int_equal(n, big);
   assert_true(memcmp(v, p, big) == 0);
   mp_free(v);
-  assert_int_equal(join_int(start_with("big_both_ways", m, NULL, 0)), 1);
+  assert_int_equal(tu_finish_int(start_with("big_both_ways", m, NULL, 0), 300), 1);
   TU_CHECK(mp_dict_get(d, "back", &v, &n), MP_OK);
   assert_int_equal(n, big);
   assert_true(memcmp(v, p, big) == 0);
@@ -277,7 +262,7 @@ static void clients_killed_mid_call_free_their_lanes(void **state) {
   all_lanes_come_back(m);
   /* And a process started now gets one too. */
   int n = 100;
-  assert_int_equal(join_int(start_with("lane_adder", m, &n, sizeof n)), 0);
+  assert_int_equal(tu_finish_int(start_with("lane_adder", m, &n, sizeof n), 300), 0);
   mp_dict_free(d);
   mp_manager_free(m);
 }
@@ -296,7 +281,7 @@ static void a_server_killed_under_lane_calls_reads_closed(void **state) {
   mp__sleep(0.05);
   TU_CHECK(mp__pid_kill(pid), MP_OK);
   double killed = mp__now();
-  for (int i = 0; i < 2; i++) assert_int_equal(join_int(ps[i]), MP_ECLOSED);
+  for (int i = 0; i < 2; i++) assert_int_equal(tu_finish_int(ps[i], 300), MP_ECLOSED);
   /* Within seconds (a hang would be the whole join timeout). */
   assert_true(mp__now() - killed < 60);
   int64_t v;

@@ -10,17 +10,6 @@
 /* Codes of creations tried before mp_main (recorded in main). */
 static int before_main[6];
 
-
-/* Joins p and returns the int its task returned. */
-static int finish_code(mp_process *p) {
-  mp_result r = tu_finish(p, 120);
-  int code = -999;
-  assert_int_equal(r.len, sizeof code);
-  memcpy(&code, r.data, sizeof code);
-  mp_result_clear(&r);
-  return code;
-}
-
 static void kill_and_reap(mp_process *p) {
   TU_CHECK(mp_process_kill(p), MP_OK);
   TU_CHECK(mp_process_join(p, 30), MP_OK);
@@ -259,7 +248,7 @@ static void recursive_lock_depth(void **state) {
   mp__sleep(0.2);
   assert_true(mp_process_is_alive(p)); /* still waiting for the last level */
   TU_CHECK(mp_lock_release(l), MP_OK);
-  assert_int_equal(finish_code(p), MP_OK);
+  assert_int_equal(tu_finish_int(p, 120), MP_OK);
   TU_CHECK(mp_lock_release(l), MP_ESTATE);
   mp_lock_free(l);
 }
@@ -309,7 +298,7 @@ static void lock_held_by_another_process_times_out(void **state) {
   TU_CHECK(mp_event_set(go), MP_OK);
   TU_CHECK(mp_lock_acquire(l, 60), MP_OK); /* as soon as it lets go */
   TU_CHECK(mp_lock_release(l), MP_OK);
-  assert_int_equal(finish_code(p), MP_OK);
+  assert_int_equal(tu_finish_int(p, 120), MP_OK);
   mp_event_free(go);
   mp_event_free(ready);
   mp_lock_free(l);
@@ -360,7 +349,7 @@ static void waiter_is_told_when_the_holder_dies(void **state) {
   mp_process *waiter = tu_start("acquire_code", objs, 1, NULL, 0);
   mp__sleep(0.3); /* let it block */
   kill_and_reap(holder);
-  assert_int_equal(finish_code(waiter), MP_EOWNERDEAD);
+  assert_int_equal(tu_finish_int(waiter, 120), MP_EOWNERDEAD);
   TU_CHECK(mp_lock_acquire(l, 0), MP_OK); /* the waiter released it */
   TU_CHECK(mp_lock_release(l), MP_OK);
   mp_event_free(ready);
@@ -407,7 +396,7 @@ static void semaphore_across_processes(void **state) {
   mp_object *one[1] = {mp_semaphore_obj(s)};
   mp_process *p = tu_start("release_later", one, 1, NULL, 0);
   TU_CHECK(mp_semaphore_acquire(s, 60), MP_OK);
-  assert_int_equal(finish_code(p), MP_OK);
+  assert_int_equal(tu_finish_int(p, 120), MP_OK);
   mp_semaphore_free(s);
   /* Four processes through a gate of two: never more than two inside. */
   TU_CHECK(mp_semaphore_create(&s, 2, 2), MP_OK);
@@ -452,7 +441,7 @@ static void event_set_clear_wait_across_processes(void **state) {
   assert_int_equal(mp_event_is_set(out), 0);
   TU_CHECK(mp_event_set(in), MP_OK);
   TU_CHECK(mp_event_wait(out, 60), MP_OK);
-  assert_int_equal(finish_code(p), MP_OK);
+  assert_int_equal(tu_finish_int(p, 120), MP_OK);
   assert_int_equal(mp_event_is_set(in), 1);
   TU_CHECK(mp_event_set(in), MP_OK); /* twice is fine */
   TU_CHECK(mp_event_wait(in, MP_FOREVER), MP_OK);
@@ -507,7 +496,7 @@ static void barrier_broken_by_a_timeout(void **state) {
   TU_CHECK(mp_barrier_wait(b, 0.3), MP_ETIMEDOUT);
   ASSERT_WAITED(t0, 0.3);
   /* The other waiter is told at once, and so is every later wait. */
-  assert_int_equal(finish_code(p), MP_ESTATE);
+  assert_int_equal(tu_finish_int(p, 120), MP_ESTATE);
   TU_CHECK(mp_barrier_wait(b, 0), MP_ESTATE);
   TU_CHECK(mp_barrier_wait(b, 10), MP_ESTATE);
   /* Reset: usable again. A wait of 0 that is not the last breaks it. */
@@ -520,7 +509,7 @@ static void barrier_broken_by_a_timeout(void **state) {
   TU_CHECK(mp_event_wait(ready, 60), MP_OK);
   mp__sleep(0.1);
   TU_CHECK(mp_barrier_abort(b), MP_OK);
-  assert_int_equal(finish_code(p), MP_ESTATE);
+  assert_int_equal(tu_finish_int(p, 120), MP_ESTATE);
   TU_CHECK(mp_barrier_reset(b), MP_OK);
   mp_event_free(ready);
   mp_barrier_free(b);
@@ -547,7 +536,7 @@ static void condition_producer_consumer(mp_lock *given) {
   TU_CHECK(mp_condition_notify_all(c), MP_OK);
   TU_CHECK(mp_condition_release(c), MP_OK);
   int total = 0;
-  for (int i = 0; i < CONSUMERS; i++) total += finish_code(ps[i]);
+  for (int i = 0; i < CONSUMERS; i++) total += tu_finish_int(ps[i], 120);
   assert_int_equal(total, ITEMS);
   assert_int_equal(st->consumed, ITEMS);
   assert_int_equal(st->items, 0);
@@ -594,7 +583,7 @@ static void condition_notify_all_and_notify_n(void **state) {
   assert_int_equal(st->consumed, 1);
   TU_CHECK(mp_condition_notify_all(c), MP_OK);
   TU_CHECK(mp_condition_release(c), MP_OK);
-  for (int i = 0; i < W; i++) assert_int_equal(finish_code(ps[i]), MP_OK);
+  for (int i = 0; i < W; i++) assert_int_equal(tu_finish_int(ps[i], 120), MP_OK);
   assert_int_equal(st->consumed, W);
   mp_shm_free(m);
   mp_condition_free(c);

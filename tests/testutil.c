@@ -71,6 +71,21 @@ mp_result tu_finish(mp_process *p, double timeout) {
   return r;
 }
 
+int tu_finish_int(mp_process *p, double timeout) {
+  mp_result r = tu_finish(p, timeout);
+  int v = -1000;
+  assert_int_equal(r.len, sizeof v);
+  memcpy(&v, r.data, sizeof v);
+  mp_result_clear(&r);
+  return v;
+}
+
+void *tu_pattern(size_t n, unsigned seed) {
+  unsigned char *p = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(i * 131 + seed + (i >> 12));
+  return p;
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((no_sanitize("undefined"), noinline))
 #endif

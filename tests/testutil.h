@@ -26,6 +26,11 @@ mp_process *tu_start(const char *task, mp_object *const *objs, size_t n, const v
 /* Joins p (within timeout seconds), asserts its task succeeded (printing
  * its message if not), frees p; returns the result (caller clears). */
 mp_result tu_finish(mp_process *p, double timeout);
+/* tu_finish for a task that returns one int: that int. */
+int tu_finish_int(mp_process *p, double timeout);
+/* n bytes (at least 1 allocated) of a pattern that depends on seed and on
+ * the position, so a misplaced or torn page shows; the caller frees. */
+void *tu_pattern(size_t n, unsigned seed);
 /* Per-test setup/teardown: the test must leave as many open handles as it
  * found and no child behind (running or zombie). Use TU_TEST(f). */
 int tu_setup(void **state);
