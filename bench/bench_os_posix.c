@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#endif
 
 #include "bench_os.h"
 
@@ -24,13 +27,25 @@ double bench_raw_fork_wait(int iterations) {
   return (bench_now() - t0) / iterations;
 }
 
+/* This program's own image, as mproc's spawn finds it: macOS has no
+ * /proc/self/exe. */
+static const char *self_exe(void) {
+#if defined(__APPLE__)
+  static char path[4096];
+  uint32_t n = sizeof path;
+  if (_NSGetExecutablePath(path, &n) == 0) return path;
+#endif
+  return "/proc/self/exe";
+}
+
 double bench_raw_spawn_wait(int iterations, const char *arg) {
+  const char *exe = self_exe();
   double t0 = bench_now();
   for (int i = 0; i < iterations; i++) {
     pid_t pid = fork();
     if (pid == 0) {
       char *argv[] = {"bench", (char *)arg, NULL};
-      execv("/proc/self/exe", argv);
+      execv(exe, argv);
       _exit(127);
     }
     waitpid(pid, NULL, 0);

@@ -1,3 +1,4 @@
+#define _CRT_SECURE_NO_WARNINGS /* _snwprintf is fine here (MSVC deprecates it) */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <process.h>

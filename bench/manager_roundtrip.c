@@ -1,16 +1,15 @@
-/* Manager dict round trips: mproc against Python's Manager().dict().
- *
- *   bench_manager_roundtrip [seconds per figure, default 1] [--no-python]
+/* Manager dict round trips: mproc against Python's Manager().dict(), one
+ * run of each figure.
  *
  * One client (this process), one 16-byte value under one key; every set
- * and every get is a full round trip to the server process; each figure is
- * the best of five slices (the Python peer's too). Then 4 client
+ * and every get is a full round trip to the server process. Then 4 client
  * processes at once, each adding to a counter (the aggregate rate), and
  * for scale a 16-byte echo through a child over mproc's Pipe: the floor a
- * round trip between two processes has on this machine. The
- * Python peer (bench/python/manager_peer.py) runs in the same invocation
- * when python3 is on PATH, so both figures come from the same load on the
- * machine, and the ratio is printed (goal: mproc >= 10x Python). */
+ * round trip between two processes has on this machine. Run alone, it
+ * also runs the Python peer (bench/python/manager_peer.py) when python3 is
+ * on PATH, right after its own figures, and prints the ratio (goal: mproc
+ * >= 10x Python); scripts/bench runs the peer itself (--no-python). */
+#define _CRT_SECURE_NO_WARNINGS /* sscanf is fine here (MSVC deprecates it) */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L /* popen in strict C11 */
 #endif
@@ -18,8 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_cli.h"
 #include "bench_os.h"
 #include "mproc.h"
+
+static const char usage[] =
+    "Usage: bench_manager_roundtrip [scale] [--no-python]\n"
+    "\n"
+    "Manager dict set, get and add_i64 round trips from one client, add_i64\n"
+    "from 4 client processes at once, and a Pipe echo for the floor: one run\n"
+    "of each figure, scale x 0.2 s each (default scale 1). Then, without\n"
+    "--no-python, Python's Manager().dict() on the same figures. Prints\n"
+    "'@ manager.FIGURE IMPL VALUE us' lines for scripts/bench, which runs it\n"
+    "several times.\n";
 
 #ifdef _WIN32
 #define popen _popen
@@ -61,18 +71,6 @@ static double slice_rate(mp_dict *d, int op, double secs) {
   return (double)n / (now - t0);
 }
 
-/* The best of five slices: on a shared machine a slice in which other
- * programs took the CPUs measures them, not this. The Python peer does
- * the same, so the ratio compares like with like. */
-static double rate(mp_dict *d, int op, double secs) {
-  double best = 0;
-  for (int i = 0; i < 5; i++) {
-    double r = slice_rate(d, op, secs / 5);
-    if (r > best) best = r;
-  }
-  return best;
-}
-
 /* A client process: adds for the given seconds, returns its rate. */
 static int adder(mp_call *call) {
   double secs;
@@ -93,7 +91,7 @@ static double parallel_rate(mp_manager *m, int clients, double secs) {
   mp_process *ps[16];
   double total = 0;
   for (int i = 0; i < clients; i++)
-    if (mp_process_start(&ps[i], "adder", &secs, sizeof secs, &o) != MP_OK) exit(1);
+    if (mp_process_start(&ps[i], "adder", &secs, sizeof secs, &o) != MP_OK) bench_die("mp_process_start");
   for (int i = 0; i < clients; i++) {
     mp_result r;
     double one = 0;
@@ -124,7 +122,8 @@ static double pipe_slice(mp_conn *a, double secs) {
   double t0 = bench_now(), now;
   do {
     for (int i = 0; i < 256; i++) {
-      if (mp_conn_send(a, buf, 16) != MP_OK || mp_conn_recv_into(a, buf, sizeof buf, &len, MP_FOREVER) != MP_OK) exit(1);
+      if (mp_conn_send(a, buf, 16) != MP_OK || mp_conn_recv_into(a, buf, sizeof buf, &len, MP_FOREVER) != MP_OK)
+        bench_die("echo");
     }
     n += 256;
     now = bench_now();
@@ -135,29 +134,25 @@ static double pipe_slice(mp_conn *a, double secs) {
 static double pipe_rate(double secs) {
   mp_conn *a, *b;
   mp_process *p;
-  double best = 0;
-  if (mp_pipe(&a, &b, 1) != MP_OK) exit(1);
+  if (mp_pipe(&a, &b, 1) != MP_OK) bench_die("mp_pipe");
   mp_object *objs[1] = {mp_conn_obj(b)};
   mp_process_options o;
   memset(&o, 0, sizeof o);
   o.objects = objs;
   o.nobjects = 1;
-  if (mp_process_start(&p, "echo", NULL, 0, &o) != MP_OK) exit(1);
+  if (mp_process_start(&p, "echo", NULL, 0, &o) != MP_OK) bench_die("mp_process_start");
   mp_conn_free(b);
-  for (int i = 0; i < 5; i++) {
-    double r = pipe_slice(a, secs / 5);
-    if (r > best) best = r;
-  }
+  double rate = pipe_slice(a, secs);
   mp_conn_free(a); /* the child sees the end and returns */
   mp_process_join(p, MP_FOREVER);
   mp_process_free(p);
-  return best;
+  return rate;
 }
 
-/* Runs the Python peer; 1 if both of its figures were read. */
-static int python_peer(double secs, double *set_rate, double *get_rate) {
+/* Runs the Python peer at the same scale; 1 if both of its figures were read. */
+static int python_peer(double scale, double *set_rate, double *get_rate) {
   char cmd[1024], line[256];
-  snprintf(cmd, sizeof cmd, "python3 \"%s/manager_peer.py\" %g", MPROC_BENCH_PY_DIR, secs);
+  snprintf(cmd, sizeof cmd, "python3 \"%s/manager_peer.py\" %g", MPROC_BENCH_PY_DIR, scale);
   FILE *f = popen(cmd, "r");
   int got = 0;
   if (!f) return 0;
@@ -173,23 +168,25 @@ int main(int argc, char **argv) {
   MP_REGISTER(adder);
   MP_REGISTER(echo);
   if (mp_main(argc, argv) != MP_OK) return 1;
-  double secs = argc > 1 ? atof(argv[1]) : 1.0;
-  int with_python = !(argc > 2 && strcmp(argv[2], "--no-python") == 0);
-  if (secs <= 0) secs = 1;
+  int with_python = 1, args = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--no-python") == 0)
+      with_python = 0;
+    else
+      argv[args++] = argv[i];
+  }
+  double scale = bench_scale(args, argv, 1, usage), secs = 0.2 * scale;
   mp_manager *m;
   mp_dict *d;
-  if (mp_manager_start(&m) != MP_OK || mp_manager_dict(m, "bench", &d) != MP_OK) {
-    fprintf(stderr, "manager: %s\n", mp_last_error());
-    return 1;
-  }
+  if (mp_manager_start(&m) != MP_OK || mp_manager_dict(m, "bench", &d) != MP_OK) bench_die("manager");
   slice_rate(d, OP_SET, secs / 10); /* warm up: the connection, the caches */
-  double set = rate(d, OP_SET, secs), get = rate(d, OP_GET, secs), add = rate(d, OP_ADD, secs);
+  double set = slice_rate(d, OP_SET, secs), get = slice_rate(d, OP_GET, secs), add = slice_rate(d, OP_ADD, secs);
   double par = parallel_rate(m, 4, secs);
   double floor = pipe_rate(secs);
   mp_dict_free(d);
   mp_manager_free(m);
   double py_set = 0, py_get = 0;
-  int have_py = with_python && python_peer(secs, &py_set, &py_get);
+  int have_py = with_python && python_peer(scale, &py_set, &py_get);
 
   printf("# manager dict round trips, one client process, 16-byte values\n");
   printf("mproc dict set           %10.0f rt/s  %6.2f us\n", set, 1e6 / set);
@@ -198,10 +195,10 @@ int main(int argc, char **argv) {
   printf("mproc add_i64, 4 clients %10.0f rt/s  (all processes together)\n", par);
   printf("mproc Pipe echo (floor)  %10.0f rt/s  %6.2f us  (transport alone: manager set at %.0f%% of it)\n", floor,
          1e6 / floor, 100.0 * set / floor);
-  printf("@ manager.set mproc %.2f us\n", 1e6 / set);
-  printf("@ manager.get mproc %.2f us\n", 1e6 / get);
-  printf("@ manager.set raw %.2f us\n", 1e6 / floor);
-  printf("@ manager.get raw %.2f us\n", 1e6 / floor);
+  bench_report("manager.set", "mproc", 1e6 / set, "us");
+  bench_report("manager.get", "mproc", 1e6 / get, "us");
+  bench_report("manager.set", "raw", 1e6 / floor, "us");
+  bench_report("manager.get", "raw", 1e6 / floor, "us");
   if (have_py) {
     printf("python dict set          %10.0f rt/s  %6.2f us\n", py_set, 1e6 / py_set);
     printf("python dict get          %10.0f rt/s  %6.2f us\n", py_get, 1e6 / py_get);

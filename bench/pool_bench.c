@@ -1,19 +1,32 @@
-/* Pool: the figures of DESIGN.md's speed table, on this machine.
+/* Pool: the pool's figures of docs/architecture.md's speed goals, on this
+ * machine, one run of each.
  *
- *   bench_pool [scale, default 1]
- *
- * apply round trip of a no-op; map of 200k 8-byte items with the default
- * chunks; map with chunksize 1; create + first map + free with 2 workers
- * (fork where there is one, and spawn); the speed-up of a CPU-bound map on
- * 2 workers over 1. bench/python/pool_peer.py prints Python's figures in
- * the same shape; scripts/bench puts them side by side. */
+ * Every figure is a row of the table `figures` below: a function that
+ * takes one sample and returns it in the row's unit. Adding a figure is
+ * writing that function and adding its row (and, for the report, a row of
+ * ROWS in bench/report.py); main() prints each row's human line and its
+ * "@ pool.NAME IMPL VALUE UNIT" line. bench/python/pool_peer.py takes
+ * Python's figures the same way, and scripts/bench sets them side by
+ * side. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_cli.h"
 #include "bench_os.h"
 #include "mproc.h"
 
+static const char usage[] =
+    "Usage: bench_pool [scale]\n"
+    "\n"
+    "Pool figures, one run of each: a no-op apply round trip (and a raw pipe\n"
+    "ping-pong), maps of 8-byte items with the default chunks and chunksize 1,\n"
+    "create + first map + free by fork and by spawn, and a CPU-bound map's\n"
+    "speed-up with 1 to 8 workers. scale (default 1) multiplies the work of\n"
+    "each. Prints '@ pool.FIGURE IMPL VALUE UNIT' lines for scripts/bench,\n"
+    "which runs it several times.\n";
+
+/* ---------------------------------------------------------------- tasks */
 static int noop(mp_call *call) {
   (void)call;
   return 0;
@@ -35,10 +48,14 @@ static int burn(mp_call *call) {
   return mp_call_return(call, &h, sizeof h);
 }
 
-static void die(const char *what) {
-  fprintf(stderr, "%s: %s\n", what, mp_last_error());
-  exit(1);
-}
+/* ------------------------------------------------------------- helpers */
+/* What every figure may use: a warm pool of 2 workers, and the scale. */
+typedef struct bench_ctx {
+  mp_pool *two;
+  double scale;
+  double one_worker_burn; /* seconds of the CPU-bound map on 1 worker; 0 until taken */
+  double pingpong_us;     /* the raw ping-pong, taken with the apply round trip */
+} bench_ctx;
 
 static mp_pool *pool_of(int workers, int method) {
   mp_pool *p;
@@ -46,96 +63,158 @@ static mp_pool *pool_of(int workers, int method) {
   memset(&o, 0, sizeof o);
   o.workers = workers;
   o.start_method = method;
-  if (mp_pool_create(&p, &o) != MP_OK) die("mp_pool_create");
+  if (mp_pool_create(&p, &o) != MP_OK) bench_die("mp_pool_create");
   return p;
 }
 
-static double apply_round_trip(mp_pool *p, int n) {
-  int64_t x = 1;
-  mp_result r;
-  double t0 = bench_now();
-  for (int i = 0; i < n; i++) {
-    if (mp_pool_apply(p, "noop", &x, sizeof x, &r) != MP_OK) die("apply");
-    mp_result_clear(&r);
-  }
-  return (bench_now() - t0) / n;
+static size_t scaled(const bench_ctx *c, double n) {
+  double v = n * c->scale;
+  return v < 1 ? 1 : (size_t)v;
 }
 
-static double map_rate(mp_pool *p, const char *task, size_t n, size_t chunksize) {
+/* Seconds for a map of n int64 items with this chunk size (0: default). */
+static double map_seconds(mp_pool *p, const char *task, size_t n, size_t chunksize) {
   int64_t *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+  if (!in || !out) bench_die("malloc");
   for (size_t i = 0; i < n; i++) in[i] = (int64_t)i;
   mp_map_options mo;
   memset(&mo, 0, sizeof mo);
   mo.chunksize = chunksize;
   double t0 = bench_now();
-  if (mp_pool_map(p, task, in, sizeof *in, n, out, sizeof *out, &mo) != MP_OK) die("map");
+  if (mp_pool_map(p, task, in, sizeof *in, n, out, sizeof *out, &mo) != MP_OK) bench_die("mp_pool_map");
   double t = bench_now() - t0;
   free(in);
   free(out);
-  return (double)n / t;
+  return t;
 }
 
-static double create_map_free(int method) {
+/* The CPU-bound map: 400 items of about a millisecond each, x scale. */
+static double burn_seconds(const bench_ctx *c, int workers) {
+  mp_pool *w = pool_of(workers, MP_START_DEFAULT);
+  double t = map_seconds(w, "burn", scaled(c, 400), 0);
+  mp_pool_free(w);
+  return t;
+}
+
+/* -------------------------------------------------------------- figures */
+/* Microseconds per no-op apply, over 4000 x scale of them taken in blocks
+ * in turn with as many round trips of a raw pipe ping-pong (kept in
+ * c->pingpong_us), so a figure and its floor meet the same moments. */
+static double apply_round_trip_us(bench_ctx *c, int arg) {
+  (void)arg;
+  enum { BLOCKS = 10 };
+  int n = (int)scaled(c, 4000) / BLOCKS + 1;
+  int64_t x = 1;
+  mp_result r;
+  double ours = 0, raw = 0;
+  for (int b = 0; b < BLOCKS; b++) {
+    raw += bench_raw_pingpong(n);
+    double t0 = bench_now();
+    for (int i = 0; i < n; i++) {
+      if (mp_pool_apply(c->two, "noop", &x, sizeof x, &r) != MP_OK) bench_die("mp_pool_apply");
+      mp_result_clear(&r);
+    }
+    ours += (bench_now() - t0) / n;
+  }
+  c->pingpong_us = raw / BLOCKS * 1e6;
+  return ours / BLOCKS * 1e6;
+}
+
+static double raw_pingpong_us(bench_ctx *c, int arg) {
+  if (c->pingpong_us == 0) apply_round_trip_us(c, arg);
+  return c->pingpong_us;
+}
+
+/* arg: the chunk size (0: the pool's default); items: 200k, or 100k x
+ * scale with chunksize 1 (a tenth of a second at the goal of 1 M tasks/s).
+ * Millions of items a second, or thousands. */
+static double map_rate(bench_ctx *c, int arg) {
+  size_t n = arg == 0 ? 200000 : scaled(c, 100000);
+  double per_second = (double)n / map_seconds(c->two, "square", n, (size_t)arg);
+  return arg == 0 ? per_second / 1e6 : per_second / 1e3;
+}
+
+/* arg: the start method. The mean of a few, in milliseconds. */
+static double create_map_free_ms(bench_ctx *c, int arg) {
+  int n = (int)scaled(c, 5);
   int64_t in[4] = {1, 2, 3, 4}, out[4];
   double t0 = bench_now();
-  mp_pool *p = pool_of(2, method);
-  if (mp_pool_map(p, "square", in, sizeof *in, 4, out, sizeof *out, NULL) != MP_OK) die("map");
-  mp_pool_free(p);
-  return bench_now() - t0;
+  for (int i = 0; i < n; i++) {
+    mp_pool *p = pool_of(2, arg);
+    if (mp_pool_map(p, "square", in, sizeof *in, 4, out, sizeof *out, NULL) != MP_OK) bench_die("mp_pool_map");
+    mp_pool_free(p);
+  }
+  return (bench_now() - t0) / n * 1e3;
 }
 
-static double best(double a, double b) { return a == 0 || b < a ? b : a; }
-static double most(double a, double b) { return b > a ? b : a; }
+/* arg: workers. The CPU-bound map's speed-up over 1 worker. */
+static double speedup(bench_ctx *c, int arg) {
+  if (c->one_worker_burn == 0) c->one_worker_burn = burn_seconds(c, 1);
+  return arg == 1 ? 1.0 : c->one_worker_burn / burn_seconds(c, arg);
+}
+
+/* arg: workers. What the machine allows: one worker per CPU. */
+static double ideal_speedup(bench_ctx *c, int arg) {
+  (void)c;
+  int cpus = mp_cpu_count();
+  return arg < cpus ? arg : cpus;
+}
+
+/* ---------------------------------------------------------- the table */
+typedef struct figure {
+  const char *name; /* the figure: "@ pool.NAME ..." */
+  const char *impl; /* mproc, or raw for the floor it is compared with */
+  const char *unit; /* the value's, as printed */
+  const char *what; /* the human line */
+  const char *goal; /* "" or the goal, as docs/architecture.md states it */
+  double (*measure)(bench_ctx *c, int arg);
+  int arg;         /* what measure takes: a chunk size, a start method, workers */
+  int needs_fork;  /* only where there is a fork start method */
+} figure;
+
+static const figure figures[] = {
+    {"apply_rt", "mproc", "us", "apply round trip (no-op)", "goal <= 8 us", apply_round_trip_us, 0, 0},
+    {"apply_rt", "raw", "us", "raw pipe ping-pong (taken with it)", "", raw_pingpong_us, 0, 0},
+    {"map_default", "mproc", "M/s", "map 200k 8-byte items, default chunks", "goal >= 30 M/s", map_rate, 0, 0},
+    {"map_chunk1", "mproc", "k/s", "map chunksize 1", "goal >= 1 M/s (1000 k/s)", map_rate, 1, 0},
+    {"create_map_free.fork", "mproc", "ms", "create + first map + free, fork", "goal <= 2 ms", create_map_free_ms,
+     MP_START_FORK, 1},
+    {"create_map_free.spawn", "mproc", "ms", "create + first map + free, spawn", "goal <= 5 ms", create_map_free_ms,
+     MP_START_SPAWN, 0},
+    {"speedup.1", "mproc", "x", "CPU-bound map speed-up, 1 worker", "", speedup, 1, 0},
+    {"speedup.2", "mproc", "x", "CPU-bound map speed-up, 2 workers", "goal >= 0.97 x ideal: 1.94 x on 2 CPUs", speedup,
+     2, 0},
+    {"speedup.3", "mproc", "x", "CPU-bound map speed-up, 3 workers", "", speedup, 3, 0},
+    {"speedup.4", "mproc", "x", "CPU-bound map speed-up, 4 workers", "", speedup, 4, 0},
+    {"speedup.5", "mproc", "x", "CPU-bound map speed-up, 5 workers", "", speedup, 5, 0},
+    {"speedup.6", "mproc", "x", "CPU-bound map speed-up, 6 workers", "", speedup, 6, 0},
+    {"speedup.7", "mproc", "x", "CPU-bound map speed-up, 7 workers", "", speedup, 7, 0},
+    {"speedup.8", "mproc", "x", "CPU-bound map speed-up, 8 workers", "", speedup, 8, 0},
+    {"speedup.2", "raw", "x", "ideal speed-up, 2 workers", "", ideal_speedup, 2, 0},
+};
 
 int main(int argc, char **argv) {
   MP_REGISTER(noop);
   MP_REGISTER(square);
   MP_REGISTER(burn);
   if (mp_main(argc, argv) != MP_OK) return 1;
-  double scale = argc > 1 ? atof(argv[1]) : 1.0;
-  if (scale <= 0) scale = 1;
-  int rounds = 5;
-  double rt = 0, map_default = 0, map_one = 0, cmf_fork = 0, cmf_spawn = 0, speedup = 0;
-  mp_pool *p = pool_of(2, MP_START_DEFAULT);
-  apply_round_trip(p, 200); /* warm */
-  for (int r = 0; r < rounds; r++) {
-    rt = best(rt, apply_round_trip(p, (int)(4000 * scale)));
-    map_default = most(map_default, map_rate(p, "square", 200000, 0));
-    map_one = most(map_one, map_rate(p, "square", (size_t)(20000 * scale), 1));
-    if (bench_have_fork()) cmf_fork = best(cmf_fork, create_map_free(MP_START_FORK));
-    cmf_spawn = best(cmf_spawn, create_map_free(MP_START_SPAWN));
+  bench_ctx c = {NULL, bench_scale(argc, argv, 1, usage), 0, 0};
+  c.two = pool_of(2, MP_START_DEFAULT);
+  mp_result warm;
+  for (int i = 0; i < 200; i++) { /* the workers' first tasks, and the caches */
+    if (mp_pool_apply(c.two, "noop", NULL, 0, &warm) != MP_OK) bench_die("mp_pool_apply");
+    mp_result_clear(&warm);
   }
-  mp_pool_free(p);
-  double pingpong = 0;
-  for (int r = 0; r < rounds; r++) pingpong = best(pingpong, bench_raw_pingpong((int)(4000 * scale)));
-  /* Speed-up of a CPU-bound map against 1 worker, for 1, 2 and 4 workers
-   * (on a 2-CPU machine, 2 is the most there is to gain). */
-  static const int counts[] = {1, 2, 4};
-  double took[3] = {0, 0, 0};
-  size_t n = (size_t)(400 * scale);
-  for (int r = 0; r < 3; r++) {
-    for (int k = 0; k < 3; k++) {
-      mp_pool *w = pool_of(counts[k], MP_START_DEFAULT);
-      took[k] = best(took[k], 1.0 / map_rate(w, "burn", n, 0));
-      mp_pool_free(w);
-    }
+  printf("# pool, one run of each figure, on this machine (%d CPUs)\n", mp_cpu_count());
+  for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+    const figure *f = &figures[i];
+    if (f->needs_fork && !bench_have_fork()) continue;
+    double v = f->measure(&c, f->arg);
+    printf("%-40s %10.2f %-4s %s\n", f->what, v, f->unit, f->goal);
+    char name[64];
+    snprintf(name, sizeof name, "pool.%s", f->name);
+    bench_report(name, f->impl, v, f->unit);
   }
-  speedup = took[0] / took[1];
-  printf("# pool, 2 workers, best of %d rounds, on this machine (%d CPUs)\n", rounds, mp_cpu_count());
-  printf("raw pipe ping-pong                   %10.1f us\n", pingpong * 1e6);
-  printf("apply round trip (no-op)             %10.1f us   (goal <= 25 us)\n", rt * 1e6);
-  printf("map 200k 8-byte items, default chunks%10.2f M items/s (goal >= 20 M)\n", map_default / 1e6);
-  printf("map chunksize 1                      %10.1f k tasks/s (goal >= 200 k)\n", map_one / 1e3);
-  if (bench_have_fork()) printf("create + first map + free, fork      %10.2f ms   (goal <= 2 ms)\n", cmf_fork * 1e3);
-  printf("create + first map + free, spawn     %10.2f ms   (goal <= 5 ms)\n", cmf_spawn * 1e3);
-  printf("CPU-bound map speed-up, 2 workers    %10.2f x    (goal >= 1.9 x)\n", speedup);
-  printf("@ pool.apply_rt raw %.1f us\n", pingpong * 1e6);
-  printf("@ pool.apply_rt mproc %.1f us\n", rt * 1e6);
-  printf("@ pool.map_default mproc %.3f M/s\n", map_default / 1e6);
-  printf("@ pool.map_chunk1 mproc %.1f k/s\n", map_one / 1e3);
-  if (bench_have_fork()) printf("@ pool.create_map_free.fork mproc %.2f ms\n", cmf_fork * 1e3);
-  printf("@ pool.create_map_free.spawn mproc %.2f ms\n", cmf_spawn * 1e3);
-  printf("@ pool.speedup.2 raw 2.00 x\n");
-  for (int k = 0; k < 3; k++) printf("@ pool.speedup.%d mproc %.2f x\n", counts[k], took[0] / took[k]);
+  mp_pool_free(c.two);
   return 0;
 }

@@ -6,8 +6,8 @@ function(mproc_warnings target)
       target_compile_options(${target} PRIVATE /WX)
     endif()
   else()
-    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wstrict-prototypes
-                                             -Wmissing-prototypes -Wshadow -Wformat=2)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wformat=2
+                                             $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes -Wmissing-prototypes>)
     if(MPROC_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()

@@ -2,23 +2,42 @@
  * @file mproc.h
  * @brief mproc: Python's multiprocessing for C. The public API.
  *
- * Implements the contract in DESIGN.md/mproc-api.h; additions are marked
- * "(addition)".
- *
  * Conventions
  *  - Every function that can fail returns int: MP_OK (0) or a negative MP_E*,
- *    and mp_last_error() then has a sentence saying what went wrong.
+ *    and mp_last_error() then has a sentence saying what went wrong, which
+ *    starts with the public function that was called ("mp_queue_get: timed
+ *    out waiting for a message").
+ *  - Predicates (mp_event_is_set, mp_conn_poll, mp_process_is_alive,
+ *    mp_async_ready, mp_is_worker) answer 1 or 0 and never an error code,
+ *    so `if (pred(x))` always reads right. Given an argument they cannot
+ *    use (NULL, a one-way end that only sends, a bad timeout), they set
+ *    mp_last_error() and answer what sends the caller on to the call that
+ *    reports the error: 0 for "is it set / alive / ready?" (the caller goes
+ *    on to wait or join), 1 for mp_conn_poll's "would a receive return at
+ *    once?" (it would, with the error).
  *  - Objects are opaque; mp_X_free(x) releases x, accepts NULL, returns NULL.
- *  - Timeouts are seconds as double: MP_FOREVER (-1) blocks, 0 only tries.
+ *    A pool keeps the objects it was given (a reference of its own) until
+ *    it is freed, and a condition the lock it was given: mp_X_free drops
+ *    only the caller's hold, and what they need lives on.
+ *  - Timeouts are seconds as double, in every call that takes one:
+ *    MP_FOREVER (-1) or INFINITY blocks without end (as does any timeout
+ *    too long to count, over 10^9 seconds), 0 only tries, a positive number
+ *    waits up to that long. Any other negative number, and NaN, is
+ *    MP_EINVAL: a deadline computed as "end - now" that has passed must be
+ *    given as 0, never as the negative number it comes to.
  *  - Buffers the library hands out (mp_*_recv, mp_queue_get, results) are
  *    released with mp_free().
  *  - Spawn semantics everywhere: a child runs a task looked up by its
  *    registered NAME and gets its argument as BYTES, and only the objects
  *    listed in its options. Nothing else of the parent's memory is relied on,
  *    whatever the start method.
+ *  - Options structs (mp_process_options, mp_pool_options, ...): all-zero
+ *    means defaults. In C, `mp_pool_options opts = {0};`; in C++,
+ *    `mp_pool_options opts{};` (or `= {}`), since `= {0}` there trips
+ *    -Wmissing-field-initializers (-Wextra).
  *  - Threads: every function may be called from any thread unless its
  *    comment says otherwise. Callbacks (mp_callback, mp_progress_fn) run on
- *    the pool's scheduler thread; an mp_producer runs on the thread that
+ *    the pool's callback thread; an mp_producer runs on the thread that
  *    calls mp_pool_imap or mp_iter_next.
  *
  * Every function's comment says what it does, its parameters, the errors it
@@ -56,10 +75,13 @@
 
 /**
  * @def MPROC_PRINTF
- * printf-style format checking where the compiler has it (addition).
+ * printf-style format checking where the compiler has it.
  */
-#if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
-#  define MPROC_PRINTF(fmt, args) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, args)))
+#if defined(__MINGW32__) && !defined(__clang__)
+/* The library formats with MinGW's own C99 printf (%zu, %lld), whatever
+ * the program's __USE_MINGW_ANSI_STDIO says. (Clang knows no gnu_printf;
+ * its printf checks C99 formats already.) */
+#  define MPROC_PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
 #elif defined(__GNUC__)
 #  define MPROC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
@@ -78,7 +100,7 @@ extern "C" {
 #define MPROC_VERSION_MINOR 1 /**< Minor version. */
 #define MPROC_VERSION_PATCH 0 /**< Patch version. */
 /**
- * The library's version as text (addition).
+ * The library's version as text.
  * Compare it with the MPROC_VERSION_* numbers to tell the library a program
  * runs with from the header it was compiled with.
  * @return "MAJOR.MINOR.PATCH", e.g. "0.1.0": a static string. Never fails.
@@ -87,9 +109,17 @@ extern "C" {
 MPROC_API const char *mp_version_string(void);
 /** @} */
 
-/** The largest message a Connection or Queue carries, and the largest task
- * argument or result: 1 GiB. Over it: MP_ETOOBIG (addition). */
-#define MP_MAX_MESSAGE ((size_t)1 << 30)
+/**
+ * @def MP_MAX_MESSAGE
+ * The largest message a Connection or Queue carries, and the largest task
+ * argument or result: 1 GiB, as a size_t. Over it: MP_ETOOBIG. (C++ gets a
+ * static_cast, so the macro passes -Wold-style-cast.)
+ */
+#ifdef __cplusplus
+#  define MP_MAX_MESSAGE (static_cast<size_t>(1) << 30)
+#else
+#  define MP_MAX_MESSAGE ((size_t)1 << 30)
+#endif
 
 /** @defgroup errors Errors
  * Every call that can fail returns MP_OK or one of these negative codes;
@@ -158,7 +188,7 @@ MPROC_API void mp_free(void *p);
  */
 MPROC_API int mp_cpu_count(void);
 /**
- * This process's id (addition: Python's os.getpid()).
+ * This process's id (Python's os.getpid()).
  * @return the pid (the process id on Windows). Never fails. Never blocks.
  */
 MPROC_API int64_t mp_getpid(void);
@@ -187,6 +217,7 @@ typedef int (*mp_task_fn)(mp_call *call);
  *         already registered (or one the library uses itself).
  * @retval MP_EBOOTSTRAP called after mp_main().
  * @retval MP_ENOMEM no memory for the table.
+ *
  * Never blocks.
  */
 MPROC_API int mp_register(const char *name, mp_task_fn fn);
@@ -196,11 +227,21 @@ MPROC_API int mp_register(const char *name, mp_task_fn fn);
 /**
  * The main guard. Call it at the top of main(), after mp_register() calls
  * and before anything that must not run in workers (argument parsing,
- * opening files, creating processes).
- *  - In the program the user started: reads MPROC_START_METHOD and returns.
+ * opening files, creating processes), with main's own argc and argv.
+ *  - In the program the user started: reads MPROC_START_METHOD and returns
+ *    (on POSIX it also sets SIGPIPE to ignored if it was at its default,
+ *    so a write to a closed pipe is an error code, not the end of the
+ *    program).
  *  - In a process this library started (its command line carries the
- *    worker mark, never the environment): runs the worker and exits; it
- *    never returns.
+ *    worker mark in argv[1]): runs the worker and exits; it never returns.
+ *  - In a process this library spawned whose argv lacks the mark (mp_main
+ *    was given something other than main's argv): refuses, with
+ *    MP_EBOOTSTRAP naming the fix (also on stderr), and from then on every
+ *    call that would create a process or object in it fails the same way,
+ *    so it cannot go on as the user's program and start children of its
+ *    own. (A spawned child's environment carries the mark too, for this;
+ *    mp_main removes it at once, so no program a task starts inherits it
+ *    or is mistaken for a worker.)
  * Creating a process, pool, queue or other object before mp_main() has run
  * fails with MP_EBOOTSTRAP and a message naming the fix, in every start
  * method, so a program written on Linux behaves the same on Windows.
@@ -209,7 +250,9 @@ MPROC_API int mp_register(const char *name, mp_task_fn fn);
  * @retval MP_OK this is the program the user started: go on.
  * @retval MP_EINVAL MPROC_START_METHOD has an unknown value.
  * @retval MP_ENOTSUP MPROC_START_METHOD=fork on Windows.
- * @retval MP_EBOOTSTRAP called twice, or inside a task.
+ * @retval MP_EBOOTSTRAP called twice, or inside a task; or a spawned
+ *         worker's argv lacks its mark (above).
+ *
  * Never blocks in the user's program; in a worker it runs the work and
  * exits.
  */
@@ -245,6 +288,7 @@ MPROC_API const void *mp_call_arg(mp_call *call, size_t *len);
  * @retval MP_OK copied.
  * @retval MP_EINVAL a NULL argument, or the argument does not have exactly
  *         size bytes.
+ *
  * Never blocks.
  */
 MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);
@@ -257,6 +301,7 @@ MPROC_API int mp_call_arg_read(mp_call *call, void *dst, size_t size);
  * @retval MP_EINVAL call NULL, or data NULL with len > 0.
  * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
  * @retval MP_ENOMEM no memory for the copy.
+ *
  * Never blocks (the bytes travel when the task returns).
  */
 MPROC_API int mp_call_return(mp_call *call, const void *data, size_t len);
@@ -290,8 +335,16 @@ MPROC_API int mp_call_worker_id(mp_call *call);
  * and managers are handed to children by listing them in the options of
  * mp_process_start() or mp_pool_create(); the child reaches the i-th one
  * with the typed mp_call_X(call, i) accessors (NULL if the kind differs or
- * i is out of range). Objects a task gets this way belong to the call:
- * mp_X_free on them does nothing. A child gets nothing it was not given.
+ * i is out of range, and mp_last_error() says which: "mp_call_lock: object
+ * 0 is a queue, not a lock", "mp_call_queue: the call has 1 object, so
+ * there is no object 5"). Objects a task gets this way belong to the call:
+ * mp_X_free on them does nothing. A child gets nothing it was not given,
+ * and starts with an empty mp_last_error(), whatever its parent's said.
+ *
+ * A Process takes its objects as they are when it starts: they may be
+ * freed right after mp_process_start returns. A pool gives its objects to
+ * every worker it starts, replacements included, so it keeps them until
+ * mp_pool_free (the user may free them at once).
  * @{ */
 typedef struct mp_object mp_object; /**< Any shareable object, as listed in options. */
 /** @} */
@@ -302,7 +355,7 @@ typedef struct mp_object mp_object; /**< Any shareable object, as listed in opti
 typedef struct mp_result {
   int status;        /**< MP_OK, MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT, MP_ECANCELLED, ... */
   int task_code;     /**< the task's own non-zero return when status == MP_ETASK */
-  void *data;        /**< result bytes (status == MP_OK); NULL if the task gave none */
+  void *data;        /**< result bytes (status == MP_OK); NULL if the task gave none (len 0) */
   size_t len;        /**< the number of bytes at data */
   char *message;     /**< failure text, or NULL */
 } mp_result;
@@ -315,6 +368,40 @@ MPROC_API void mp_result_clear(mp_result *r);
 
 /** @defgroup process Process
  * One task in its own process (Python's multiprocessing.Process).
+ *
+ * Every child is named after the program, so ps, top and core files say
+ * what it is: its argv[0] is the parent's (a spawned child's main() sees
+ * it too), and on Linux its thread name is "prog: process", or "prog:
+ * worker N" for a pool's worker N ("prog:p" and "prog:wN", with prog cut,
+ * where that would not fit Linux's 15 bytes).
+ *
+ * Start methods and the program's other threads. With fork (the POSIX
+ * default) the child is a copy of the parent at the moment of the fork:
+ * all of its memory, the data of every thread included, but only the one
+ * thread that called fork; the others do not exist in the child, and
+ * nothing of theirs runs there. (Of the open descriptors, a fork child
+ * keeps only those it was handed: mproc closes the rest.) A lock another
+ * thread held at that moment, a library's mutex or the program's own, is
+ * therefore held in the child forever, and a task that takes it never
+ * returns. mproc's own threads hold no lock across a fork, but the task is
+ * the program's code.
+ * With spawn the child is a fresh run of the program: one thread, nothing
+ * copied, no lock to inherit. That is why spawn is the safe choice for a
+ * parent with threads of its own; it costs more per start (an exec and a
+ * run of main() up to mp_main), which a pool pays once per worker.
+ *
+ * A child writes its result into shared memory the parent made for it and
+ * exits: it never waits for the parent to read, whatever the result's
+ * size, so it ends when its task does (mp_process_is_alive turns 0). What
+ * the task printed is flushed as it exits. A task that calls exit(N) ends
+ * its process with code N, stdout and stderr flushed; on Linux (glibc)
+ * none of the program's atexit handlers or C++ static destructors run in
+ * it then (with fork they would be the parent's), as after a return;
+ * elsewhere exit() runs those the child has. A C++ exception the task lets
+ * escape ends the child at once (nothing of the parent's code runs in it,
+ * with fork either) and its result reads MP_ECRASHED saying so. Every
+ * function may be called from several threads on the same process at
+ * once (several may join it); only mp_process_free must come last.
  * @{ */
 typedef struct mp_process mp_process; /**< A child process running one task. */
 /** Options of mp_process_start; all-zero means defaults. */
@@ -344,6 +431,7 @@ typedef struct mp_process_options {
  * @retval MP_ENOMEM out of memory.
  * @retval MP_ESYS the OS refused (fork, exec, CreateProcessW;
  *         mp_last_error() has its words).
+ *
  * Blocks only to start the child (with spawn, until it has read arg).
  */
 MPROC_API int mp_process_start(mp_process **out, const char *task, const void *arg, size_t len,
@@ -357,6 +445,7 @@ MPROC_API int mp_process_start(mp_process **out, const char *task, const void *a
  * @retval MP_ETIMEDOUT it still runs.
  * @retval MP_EINVAL p NULL.
  * @retval MP_ESYS the OS refused to wait for it.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_process_join(mp_process *p, double timeout);
@@ -376,6 +465,12 @@ MPROC_API int mp_process_is_alive(mp_process *p);
  * @retval MP_OK *code is set.
  * @retval MP_ESTATE it is still running.
  * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ESYS (POSIX) something else reaped it, a program that sets
+ *         SIGCHLD to SIG_IGN or whose SIGCHLD handler calls wait, and it
+ *         ended without a result, so its code is lost. Joining works there
+ *         all the same: a child that wrote its result reads 0 or 1 as
+ *         above, and one that did not reads MP_ECRASHED saying why.
+ *
  * Never blocks.
  */
 MPROC_API int mp_process_exitcode(mp_process *p, int *code);
@@ -390,6 +485,7 @@ MPROC_API int mp_process_exitcode(mp_process *p, int *code);
  * @retval MP_ESTATE the child has not ended (join first).
  * @retval MP_EINVAL a NULL argument.
  * @retval MP_ENOMEM no memory for the copy.
+ *
  * Never blocks.
  */
 MPROC_API int mp_process_result(mp_process *p, mp_result *res);
@@ -400,6 +496,7 @@ MPROC_API int mp_process_result(mp_process *p, mp_result *res);
  * @retval MP_OK sent, or it had already ended.
  * @retval MP_EINVAL p NULL.
  * @retval MP_ESYS the OS refused.
+ *
  * Never blocks.
  */
 MPROC_API int mp_process_terminate(mp_process *p);
@@ -410,6 +507,7 @@ MPROC_API int mp_process_terminate(mp_process *p);
  * @retval MP_OK sent, or it had already ended.
  * @retval MP_EINVAL p NULL.
  * @retval MP_ESYS the OS refused.
+ *
  * Never blocks.
  */
 MPROC_API int mp_process_kill(mp_process *p);
@@ -432,6 +530,13 @@ MPROC_API mp_process *mp_process_free(mp_process *p);
  * up to MP_MAX_MESSAGE. A message never arrives torn: a peer that dies
  * mid-message leaves nothing, and the reader sees MP_ECLOSED. One thread at
  * a time per end and direction.
+ *
+ * An end can be handed on (listed in a child's options, one child after
+ * another): a receive reads its message and nothing past it, so whoever
+ * reads the end next finds every message nobody has received. A message
+ * this process has begun to take in (mp_conn_poll answered 1, or a receive
+ * ran out of time or memory half way) stays with this process's copy of
+ * the end: receive it before handing the end on.
  * @{ */
 typedef struct mp_conn mp_conn; /**< One end of a pipe. */
 /**
@@ -445,6 +550,7 @@ typedef struct mp_conn mp_conn; /**< One end of a pipe. */
  * @retval MP_EBOOTSTRAP before mp_main().
  * @retval MP_ENOMEM out of memory.
  * @retval MP_ESYS the OS refused.
+ *
  * Never blocks.
  */
 MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);
@@ -459,6 +565,7 @@ MPROC_API int mp_pipe(mp_conn **a, mp_conn **b, int duplex);
  * @retval MP_ESTATE this end of a one-way pipe only receives.
  * @retval MP_EINVAL c NULL, or data NULL with len > 0.
  * @retval MP_ESYS the OS refused.
+ *
  * Blocks while the pipe is full (until the peer reads).
  */
 MPROC_API int mp_conn_send(mp_conn *c, const void *data, size_t len);
@@ -475,38 +582,50 @@ MPROC_API int mp_conn_send(mp_conn *c, const void *data, size_t len);
  * @retval MP_EPROTO a malformed message (the connection is then broken).
  * @retval MP_ESTATE this end of a one-way pipe only sends.
  * @retval MP_EINVAL a NULL argument.
- * @retval MP_ENOMEM no memory for the message.
+ * @retval MP_ENOMEM no memory for the message: nothing is lost, the part
+ *         that arrived is kept, and a later receive takes the message (or
+ *         mp_conn_recv_into, which needs no memory for it).
  * @retval MP_ESYS the OS refused.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout);
 /**
  * Receives one message into the caller's buffer, without allocating.
  * @param c this end.
- * @param buf where the message goes.
+ * @param buf where the message goes (may be NULL when cap is 0: a 0-byte
+ *        message needs no room).
  * @param cap buf's size.
  * @param len gets the message's size (also when it is over cap).
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
  * @retval MP_OK received.
  * @retval MP_ETOOBIG the message is over cap: it stays, to be read again.
+ * @retval MP_ENOMEM no memory to keep the part of a message that came
+ *         before the timeout ran out: the connection is then broken (this
+ *         is the only allocation a receive into buf makes).
  * @retval MP_ETIMEDOUT, MP_ECLOSED, MP_EPROTO, MP_ESTATE, MP_EINVAL,
  *         MP_ESYS as for mp_conn_recv.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout);
 /**
- * Waits until a receive would not block.
+ * Waits until a receive would not block. To know that of a message, it
+ * takes the whole message in (the next receive hands it out at once):
+ * part of one is not enough.
  * @param c this end.
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
- * @return 1 if a receive would not block (a message, or the end), 0 if
- * nothing came within timeout; MP_EINVAL (c NULL), MP_ESTATE (this end
- * only sends) or MP_ESYS. Blocks up to timeout.
+ * @return 1 if a receive would not block: a whole message, the end, or a
+ * failure a receive would report at once (MP_ENOMEM, MP_ESYS; c NULL, an
+ * end that only sends or a bad timeout, which mp_last_error() then names);
+ * 0 if not within timeout (what came is kept). A predicate: never an error
+ * code (see the conventions). Blocks up to timeout.
  */
 MPROC_API int mp_conn_poll(mp_conn *c, double timeout);
 /**
- * Closes this end; the peer then reads MP_ECLOSED once it has drained
- * what was sent. In a task, an end from mp_call_conn belongs to the call
- * and this does nothing.
+ * Closes this end (once no pool here holds it); the peer then reads
+ * MP_ECLOSED once it has drained what was sent. In a task, an end from
+ * mp_call_conn belongs to the call and this does nothing.
  * @param c this end; NULL is fine.
  * @return NULL. Never fails. Never blocks.
  */
@@ -535,6 +654,19 @@ MPROC_API mp_conn *mp_call_conn(mp_call *call, size_t i);
  * process killed in the middle of a put or get never leaves a torn message
  * and never wedges the queue; at most its message in flight is lost.
  * Every call may also return MP_EINVAL for a NULL queue.
+ *
+ * The store: an unbounded queue holds a backlog up to its store, 4 GiB of
+ * address space (1 GiB and 64 MiB on 32-bit systems; memory only where
+ * messages are), counting each message, those being put included, as its
+ * length rounded up to 16 plus 32 bytes; a put is refused for room only
+ * when the messages queued and it come to more than that. A bounded queue
+ * holds maxsize messages, in the same store.
+ *
+ * No call waits for another process's copy: a put reserves its room, lets
+ * go of the queue's lock, then copies. Messages come out in the order their
+ * room was reserved, so one still being copied holds back those behind it
+ * (a get keeps its timeout meanwhile), and one whose producer died in the
+ * middle of its copy is skipped.
  * @{ */
 typedef struct mp_queue mp_queue; /**< A queue shared by processes. */
 #define MP_QUEUE_MAX_MESSAGE MP_MAX_MESSAGE      /**< 1 GiB */
@@ -552,6 +684,7 @@ typedef struct mp_queue_options {
  * @retval MP_EBOOTSTRAP before mp_main().
  * @retval MP_ENOMEM out of memory.
  * @retval MP_ESYS the OS refused its shared memory or wait objects.
+ *
  * Never blocks.
  */
 MPROC_API int mp_queue_create(mp_queue **out, const mp_queue_options *opts);
@@ -563,13 +696,19 @@ MPROC_API int mp_queue_create(mp_queue **out, const mp_queue_options *opts);
  * @param timeout seconds to wait for room in a bounded queue that is full;
  *        MP_FOREVER waits as long as it takes, 0 only tries.
  * @retval MP_OK queued.
- * @retval MP_ETIMEDOUT still full after timeout.
- * @retval MP_EFULL full, with timeout 0.
+ * @retval MP_ETIMEDOUT still full after timeout; or, with any timeout,
+ *         another process stalled (stopped, say) inside the queue's put
+ *         lock, which a put holds only while it reserves its room.
+ * @retval MP_EFULL full, with timeout 0: maxsize messages queued, or no
+ *         room in the store (see the group's note).
  * @retval MP_ECLOSED after mp_queue_close.
- * @retval MP_ETOOBIG over the limit.
- * @retval MP_ENOMEM an unbounded queue's store (4 GiB of address space,
- *         memory only where used) is full.
+ * @retval MP_ETOOBIG over the limit, or more than this queue's store could
+ *         ever hold.
+ * @retval MP_ENOMEM an unbounded queue's store is full (see the group's
+ *         note for when that is).
+ * @retval MP_EPROTO the queue's memory was damaged (scribbled on).
  * @retval MP_EINVAL data NULL with len > 0.
+ *
  * Blocks up to timeout while a bounded queue is full; otherwise never.
  */
 MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double timeout);
@@ -580,13 +719,16 @@ MPROC_API int mp_queue_put(mp_queue *q, const void *data, size_t len, double tim
  * @param len gets its size.
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
  * @retval MP_OK taken.
- * @retval MP_ETIMEDOUT nothing came in time.
- * @retval MP_EEMPTY empty, with timeout 0.
+ * @retval MP_ETIMEDOUT nothing came in time (nothing queued, or the next
+ *         message still being copied in, or other consumers holding the
+ *         get lock the whole time).
+ * @retval MP_EEMPTY empty, with timeout 0 (or as for MP_ETIMEDOUT).
  * @retval MP_ECLOSED the queue is closed and drained.
  * @retval MP_ENOMEM no memory for the message (it stays queued).
  * @retval MP_EPROTO the queue's memory was damaged (scribbled on); the
  *         damaged message is dropped.
  * @retval MP_EINVAL a NULL argument.
+ *
  * Blocks up to timeout while the queue is empty.
  */
 MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout);
@@ -602,25 +744,30 @@ MPROC_API int mp_queue_get(mp_queue *q, void **data, size_t *len, double timeout
  * @retval MP_ETOOBIG the message is over cap: it stays at the head.
  * @retval MP_ETIMEDOUT, MP_EEMPTY, MP_ECLOSED, MP_EPROTO, MP_EINVAL as for
  *         mp_queue_get.
+ *
  * Blocks up to timeout while the queue is empty.
  */
 MPROC_API int mp_queue_get_into(mp_queue *q, void *buf, size_t cap, size_t *len, double timeout);
 /**
- * The number of messages queued: approximate while others put and get,
- * exact when quiet; on every platform (Python's raises on macOS).
+ * The number of messages queued, puts in progress included: approximate
+ * while others put and get, exact when quiet; on every platform (Python's
+ * raises on macOS).
  * @param q the queue.
  * @param n gets the count.
  * @retval MP_OK counted.
  * @retval MP_EINVAL a NULL argument.
+ *
  * Never blocks.
  */
 MPROC_API int mp_queue_qsize(mp_queue *q, size_t *n);
 /**
- * No more puts, from anyone: consumers drain what is queued, then get
- * MP_ECLOSED; every waiting put and get wakes up. Closing twice is fine.
+ * No more puts, from anyone: consumers drain what is queued (puts that
+ * had reserved their room before it included), then get MP_ECLOSED; every
+ * waiting put and get wakes up. Closing twice is fine.
  * @param q the queue.
  * @retval MP_OK closed.
  * @retval MP_EINVAL q NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_queue_close(mp_queue *q);
@@ -631,6 +778,7 @@ MPROC_API int mp_queue_close(mp_queue *q);
  * @retval MP_ESTATE the queue is not joinable, or this was called more
  *         times than items were put.
  * @retval MP_EINVAL q NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_queue_task_done(mp_queue *q);
@@ -642,14 +790,15 @@ MPROC_API int mp_queue_task_done(mp_queue *q);
  * @retval MP_ETIMEDOUT some are not.
  * @retval MP_ESTATE the queue is not joinable.
  * @retval MP_EINVAL q NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_queue_join(mp_queue *q, double timeout);
 /**
- * This process lets go; the queue lives on for the others that have it,
- * and its memory goes with the last of them. Nothing is left behind. In a
- * task, a queue from mp_call_queue belongs to the call and this does
- * nothing.
+ * This process lets go (once no pool here holds the queue); the queue
+ * lives on for the others that have it, and its memory goes with the last
+ * of them. Nothing is left behind. In a task, a queue from mp_call_queue
+ * belongs to the call and this does nothing.
  * @param q the queue; NULL is fine.
  * @return NULL. Never fails. Never blocks.
  */
@@ -671,33 +820,51 @@ MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
 /** @} */
 
 /** @defgroup pool Pool
- * A fixed set of worker processes (Python's multiprocessing.Pool). Each
- * pool has one scheduler thread, which hands work to workers, notices
- * workers that die or overrun task_timeout, replaces them, and runs
- * callbacks. The pool knows which worker holds which task, so:
+ * A fixed set of worker processes (Python's multiprocessing.Pool). Work
+ * waits in the pool's shared memory, and an idle worker takes the next
+ * chunk of it itself, so no item waits behind a busy worker while another
+ * is idle, and no call ever waits for a worker to read. Each worker says
+ * in shared memory which item it runs and publishes each outcome as the
+ * item ends, so:
  *  - a worker that dies (crash, abort, kill -9, the OOM killer) fails
- *    exactly the items it was running with MP_ECRASHED (the message gives
- *    the signal or exit code); the rest of the work goes on, on a
- *    replacement worker;
- *  - a task over task_timeout is killed with its worker: MP_ETIMEDOUT;
- *  - nothing waits without bound on a worker that may be dead: no hang.
- * Threads: every call may be made from any thread. No thread of the pool
- * holds a lock across fork(); with the fork start method a parent whose
- * other threads hold locks a task needs should still use spawn (README).
+ *    exactly the item it was running with MP_ECRASHED (the message gives
+ *    the signal or exit code and the item); the items of its chunk that
+ *    finished keep their results, and those it had not started run on
+ *    another worker, once;
+ *  - an item over task_timeout, counted from that item's start, is killed
+ *    with its worker: MP_ETIMEDOUT;
+ *  - nothing waits without bound on a worker that may be dead: no hang,
+ *    whatever the sizes of arguments and results.
+ * A C++ exception a task lets escape ends its worker at once and its item
+ * reads MP_ECRASHED with a sentence saying so (nothing below the worker
+ * runs: in a fork child, the parent's own code). What a task prints to
+ * stdout and stderr is flushed when its chunk ends, and when the worker
+ * leaves (a pool that is closed, or freed with no work left, lets its
+ * workers leave on their own before anything is killed).
+ * Threads: every call may be made from any thread. Each pool has two
+ * threads of its own: a scheduler, which replaces workers that died,
+ * kills items over their time and collects outcomes nobody else waits
+ * for, and a callback thread, which runs callbacks and the progress
+ * reports of async maps in order (a slow callback delays other
+ * callbacks, never a caller waiting for its own job: a waiting caller
+ * collects its outcomes itself, and a blocking map runs its own
+ * progress reports on the calling thread). No thread of the pool holds a lock across fork(); with the
+ * fork start method a parent whose other threads hold locks a task needs
+ * should still use spawn (the Process notes say why).
  * @{ */
 typedef struct mp_pool mp_pool;   /**< A pool of worker processes. */
 typedef struct mp_async mp_async; /**< A job submitted without waiting (apply_async, map_async). */
 typedef struct mp_iter mp_iter;   /**< Results of mp_pool_imap as they complete. */
-/** Called once when an async job is done, ON THE POOL'S SCHEDULER THREAD
- * (as in Python): keep it short, do not block in it, and do not wait on
- * the same pool from it. Calling other mproc functions is fine. a is the
+/** Called once when an async job is done, ON THE POOL'S CALLBACK THREAD
+ * (one per pool; as Python's result handler): keep it short, and do not
+ * wait on the same pool's jobs from it (theirs run after it returns). Calling other mproc functions is fine. a is the
  * job, ud what was given with it. The job counts as ready only once its
  * callback has returned, so mp_async_wait returns after the callback ran;
  * inside the callback, mp_async_ready(a) is still 0, but mp_async_result(a)
  * and mp_async_results(a) already give the outcome (as Python passes the
  * result to its callback). */
 typedef void (*mp_callback)(mp_async *a, void *ud);
-/** Called on the pool's scheduler thread as items complete (not for every
+/** Called on the pool's callback thread as items complete (not for every
  * item: reports may be merged): done of total items, and the ud given. */
 typedef void (*mp_progress_fn)(size_t done, size_t total, void *ud);
 
@@ -708,10 +875,14 @@ typedef struct mp_pool_options {
   const char *initializer;               /**< task run once in each new worker */
   const void *initarg;                   /**< the initializer's argument */
   size_t initarg_len;                    /**< its size */
-  unsigned max_tasks_per_child;          /**< 0: unlimited; then the worker is replaced */
-  double task_timeout;                   /**< seconds, 0: none; a task over it is killed
-                                              with its worker (status MP_ETIMEDOUT) */
-  mp_object *const *objects;             /**< shared with every worker */
+  unsigned max_tasks_per_child;          /**< 0: unlimited; chunks a worker runs, then it
+                                              leaves and is replaced */
+  double task_timeout;                   /**< seconds, 0 (or INFINITY): none; an item running longer,
+                                              counted from its own start (never the
+                                              initializer's time), is killed with its
+                                              worker (status MP_ETIMEDOUT) */
+  mp_object *const *objects;             /**< shared with every worker; kept by the pool until
+                                              mp_pool_free (they may be freed at once) */
   size_t nobjects;                       /**< the number of objects */
 } mp_pool_options;
 
@@ -724,8 +895,12 @@ typedef struct mp_map_options {
 } mp_map_options;
 
 /**
- * Starts the workers. An initializer that fails makes every task of the
- * pool fail with its message (MP_ETASK), never a loop of restarts.
+ * Starts the workers. An initializer that fails (returns non-zero, or its
+ * objects cannot be rebuilt) breaks the pool: every task of the pool then
+ * fails at once with MP_ETASK and a sentence naming the initializer and
+ * how it ended. One that crashes or exits is restarted after a pause that
+ * doubles from 50 ms, and three such deaths in a row break the pool the
+ * same way; no task is blamed for them.
  * @param out gets the pool; free it with mp_pool_free.
  * @param opts options, or NULL for defaults.
  * @retval MP_OK started.
@@ -735,8 +910,9 @@ typedef struct mp_map_options {
  * @retval MP_EBOOTSTRAP before mp_main().
  * @retval MP_ENOTSUP fork on Windows.
  * @retval MP_ENOMEM out of memory.
- * @retval MP_ESYS a worker or the scheduler thread could not be started;
+ * @retval MP_ESYS a worker or a thread of the pool could not be started;
  *         nothing is left half made.
+ *
  * Blocks while the workers start.
  */
 MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
@@ -756,6 +932,7 @@ MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
  * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
  * @retval MP_ESTATE the pool is closed.
  * @retval MP_ENOMEM out of memory.
+ *
  * Blocks until the task is done.
  */
 MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res);
@@ -770,12 +947,14 @@ MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_
  * @param n the number of items (0 is fine).
  * @param out room for n results of out_size bytes each.
  * @param out_size each result's size.
- * @param opts chunk size, progress callback (run on the pool's scheduler
- *        thread) and per-item outcomes; NULL for defaults.
+ * @param opts chunk size, progress callback (run on the calling thread
+ *        while it waits, the last report, done == n, before the map
+ *        returns) and per-item outcomes; NULL for defaults.
  * @return MP_OK when every item succeeded; otherwise the status of the
  * lowest-index failed item (MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT,
- * MP_ECANCELLED, or MP_EINVAL for a result not out_size bytes long), and
- * opts->results tells each one. Errors before anything runs: MP_EINVAL (a
+ * MP_ECANCELLED, or MP_EINVAL for a result not out_size bytes long), with
+ * mp_last_error() naming that item, its status and its message (for a
+ * wrong size, both sizes), and opts->results tells each one. Errors before anything runs: MP_EINVAL (a
  * NULL argument, n times a size overflows), MP_ENOTASK, MP_ETOOBIG,
  * MP_ESTATE (pool closed), MP_ENOMEM.
  * Blocks until every item is done.
@@ -795,8 +974,8 @@ typedef struct mp_slice {
  * @param n the number of items (0 is fine).
  * @param out n outcomes: out[i] gets item i's (clear each with
  *        mp_result_clear).
- * @param opts chunk size and progress callback (run on the pool's
- *        scheduler thread); NULL for defaults.
+ * @param opts chunk size and progress callback (run on the calling
+ *        thread, as mp_pool_map runs it); NULL for defaults.
  * @return as mp_pool_map returns; MP_EINVAL also for an item NULL with a
  * length, or over MP_MAX_MESSAGE.
  * Blocks until every item is done.
@@ -811,7 +990,7 @@ MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *i
  * @param task the registered name of the task.
  * @param arg the argument's bytes (copied).
  * @param len their number, up to MP_MAX_MESSAGE.
- * @param cb called once when the job is ready, on the pool's scheduler
+ * @param cb called once when the job is ready, on the pool's callback
  *        thread (may be NULL).
  * @param ud given to cb.
  * @param out gets the job (release with mp_async_free); NULL for
@@ -819,9 +998,10 @@ MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *i
  * @retval MP_OK submitted.
  * @retval MP_EINVAL, MP_ENOTASK, MP_ETOOBIG, MP_ESTATE, MP_ENOMEM as for
  *         mp_pool_apply.
- * Does not block for the task. An argument for an idle worker is written
- * to its pipe from this thread, so a large one (over the pipe's buffer)
- * blocks until the worker has read it.
+ *
+ * Never blocks for a worker: the argument is copied into the pool's
+ * shared memory (or, while that is full, into the pool's own) and a
+ * worker takes it from there.
  */
 MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len,
                         mp_callback cb, void *ud, mp_async **out);
@@ -831,27 +1011,32 @@ MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg,
  * @param task the registered name of the task.
  * @param in the n items (copied before it returns).
  * @param n the number of items.
- * @param opts chunk size and progress callback; NULL for defaults
+ * @param opts chunk size and progress callback (run on the pool's
+ *        callback thread, before cb); NULL for defaults
  *        (opts->results is not used: read mp_async_results).
- * @param cb called once when every item is done, on the pool's scheduler
+ * @param cb called once when every item is done, on the pool's callback
  *        thread (may be NULL).
  * @param ud given to cb.
  * @param out gets the job (release with mp_async_free); may be NULL.
  * @retval MP_OK submitted.
  * @retval MP_EINVAL, MP_ENOTASK, MP_ESTATE, MP_ENOMEM as for
  *         mp_pool_map_slices.
- * Does not block for the work (large items may block until an idle worker
- * has read them, as with mp_pool_apply_async).
+ *
+ * Never blocks for a worker, as mp_pool_apply_async.
  */
 MPROC_API int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n,
                       const mp_map_options *opts, mp_callback cb, void *ud, mp_async **out);
 /**
- * Waits until an async job is ready (AsyncResult.wait).
+ * Waits until an async job is ready (AsyncResult.wait). A job outlives
+ * its pool: once the pool is freed (every job it had not finished then
+ * reads MP_ECANCELLED), the job's outcome can still be read, and waits
+ * answer at once.
  * @param a the job.
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
  * @retval MP_OK ready: read it with mp_async_result / mp_async_results.
  * @retval MP_ETIMEDOUT not yet.
  * @retval MP_EINVAL a NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_async_wait(mp_async *a, double timeout);
@@ -879,13 +1064,16 @@ MPROC_API const mp_result *mp_async_result(mp_async *a);
  */
 MPROC_API const mp_result *mp_async_results(mp_async *a, size_t *n);
 /**
- * Cancels an async job: a queued task is dropped; a running one is killed
- * with its worker (which is replaced). Either way it reads MP_ECANCELLED,
- * and its callback still runs once.
+ * Cancels an async job: an item not started never starts; a worker that
+ * holds one of its chunks is killed (and replaced), the item it runs with
+ * it. An item that finished before the call keeps its result; every item
+ * without an outcome reads MP_ECANCELLED, and the job's callback still
+ * runs once.
  * @param a the job.
  * @retval MP_OK cancelled.
- * @retval MP_ESTATE it had already finished.
+ * @retval MP_ESTATE it had already finished, or its pool was freed.
  * @retval MP_EINVAL a NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_async_cancel(mp_async *a);
@@ -926,7 +1114,14 @@ typedef struct mp_imap_options {
  * @retval MP_ENOTASK no task of that name.
  * @retval MP_ESTATE the pool is closed.
  * @retval MP_ENOMEM out of memory.
- * @return or the producer's own negative value if it failed at once.
+ * @retval other a negative value of the producer's own, returned as it is
+ *         (and no iterator made) when the producer failed before giving
+ *         any input.
+ *
+ * An imap made before mp_pool_close goes on after it: every input its
+ * producer gives is run and its result delivered, and the pool's join
+ * waits for it. The producer is asked for each index once.
+ *
  * Blocks only while the producer runs.
  */
 MPROC_API int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud,
@@ -940,17 +1135,23 @@ MPROC_API int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, v
  * @retval MP_OK *res is the next result.
  * @retval MP_ETIMEDOUT none came in time.
  * @retval MP_ECLOSED after the last.
- * @retval MP_ESTATE the pool has stopped (terminated or freed).
+ * @retval MP_ESTATE the pool has stopped (terminated; or freed, which
+ *         it says at once).
  * @retval MP_EINVAL it or res NULL.
- * @return or the producer's own negative value if it failed.
+ * @retval other a negative value of the producer's own, returned as it is
+ *         once the results before its failure are out.
+ * Whatever it returns but MP_OK, *res is left empty.
+ *
  * Blocks up to timeout; the producer runs on this thread as room frees up.
  */
 MPROC_API int mp_iter_next(mp_iter *it, double timeout, size_t *index, mp_result *res);
 /**
- * Frees the iterator and drops the rest: work not yet done is cancelled.
+ * Frees the iterator and drops the rest: work not yet done is cancelled,
+ * as mp_async_cancel does (a queued chunk never runs; a worker holding
+ * one is killed and replaced).
  * @param it the iterator; NULL is fine.
- * @return NULL. Never fails. Blocks until the cancelled work is gone from
- * the workers (a running chunk's worker is killed and replaced).
+ * @return NULL. Never fails. Never blocks: nothing waits for the
+ * cancelled work to end, nor for any other.
  */
 MPROC_API mp_iter *mp_iter_free(mp_iter *it);
 
@@ -960,18 +1161,20 @@ MPROC_API mp_iter *mp_iter_free(mp_iter *it);
  * @param p the pool.
  * @retval MP_OK closed.
  * @retval MP_EINVAL p NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_pool_close(mp_pool *p);
 /**
- * After close or terminate: waits for the workers to exit and the
- * scheduler thread to end.
+ * After close or terminate: waits for the workers to exit and the pool's
+ * threads to end.
  * @param p the pool.
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only looks.
  * @retval MP_OK every worker has exited.
  * @retval MP_ETIMEDOUT they are still at work.
  * @retval MP_ESTATE the pool was neither closed nor terminated.
  * @retval MP_EINVAL p NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_pool_join(mp_pool *p, double timeout);
@@ -981,12 +1184,16 @@ MPROC_API int mp_pool_join(mp_pool *p, double timeout);
  * @param p the pool.
  * @retval MP_OK stopping.
  * @retval MP_EINVAL p NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_pool_terminate(mp_pool *p);
 /**
- * Terminates the pool if needed, joins it and frees it. Do not call it from
- * one of the pool's callbacks.
+ * Frees the pool: one with no work left is closed and its workers leave on
+ * their own (flushing what they printed), and any still there after 2
+ * seconds are killed; one with work left is terminated. Do not call it
+ * from one of the pool's callbacks. Jobs and iterators may outlive it
+ * (see mp_async_wait, mp_iter_next).
  * @param p the pool; NULL is fine.
  * @return NULL. Never fails. Blocks until the workers are gone.
  */
@@ -995,38 +1202,47 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);
 
 /** @defgroup sync Synchronization
  * Python's Lock, RLock, Semaphore, BoundedSemaphore, Event, Barrier and
- * Condition, across processes. Each lives in its own page of shared memory
- * and is handed to children like any object (mp_lock_obj(l) in the
- * options' objects; mp_call_lock(call, i) in the child). What they have in
- * common:
- *  - Every blocking call takes a timeout in seconds: MP_FOREVER blocks, 0
- *    only tries. Running out gives MP_ETIMEDOUT (also for a try that would
- *    have blocked).
+ * Condition, across processes. Each lives in shared memory of its own (a
+ * page; a condition's also holds its table of waiters) and is handed to
+ * children like any object (mp_lock_obj(l) in the options' objects;
+ * mp_call_lock(call, i) in the child). What they have in common:
+ *  - Every blocking call takes a timeout in seconds, as the conventions
+ *    say: MP_FOREVER blocks, 0 only tries. Running out gives MP_ETIMEDOUT
+ *    (also for a try that would have blocked).
  *  - Creating one before mp_main() gives MP_EBOOTSTRAP; a NULL argument
  *    gives MP_EINVAL; mp_last_error() says which. Creating may also give
  *    MP_ENOMEM, or MP_ESYS when the OS refuses the shared page or a kernel
  *    object.
- *  - mp_X_free(x) lets this process go of x (NULL is fine; returns NULL);
- *    the object lives on for the other processes that have it, and is gone
- *    with the last of them, however it ends. In a task, objects from
- *    mp_call_X belong to the call: freeing them does nothing.
+ *  - mp_X_free(x) lets this process go of x (NULL is fine; returns NULL)
+ *    once nothing here holds it (a pool given it, a condition given the
+ *    lock: see the conventions); the object lives on for the other
+ *    processes that have it, and is gone with the last of them, however it
+ *    ends. In a task, objects from mp_call_X belong to the call: freeing
+ *    them does nothing.
  *  - Nothing is named in the system and nothing is left behind.
  *  - mp_X_obj(x) is x as an object to list in a child's options (NULL for
  *    NULL); mp_call_X(call, i) is, in a task, the i-th object of its
- *    options as an X (NULL if i is out of range or the kind differs).
+ *    options as an X (NULL if i is out of range or the kind differs, with
+ *    mp_last_error() saying which).
  * @{ */
 typedef struct mp_lock mp_lock;           /**< Lock or RLock. */
 typedef struct mp_semaphore mp_semaphore; /**< Semaphore or BoundedSemaphore. */
 typedef struct mp_event mp_event;         /**< Event. */
 typedef struct mp_barrier mp_barrier;     /**< Barrier. */
 typedef struct mp_condition mp_condition; /**< Condition. */
+/** The most threads that wait on one condition at once, in all processes. */
+#define MP_CONDITION_MAX_WAITERS 1024
 
 /**
  * Makes a Lock or an RLock. A lock belongs to the thread that acquired it:
  * only that thread releases it.
  * Robust: if the holder's process (or thread) dies holding the lock, the
  * next acquirer gets MP_EOWNERDEAD, holds the lock, and should repair
- * whatever the lock protects (a plain lock's depth is then 1).
+ * whatever the lock protects (a plain lock's depth is then 1). A holder
+ * that lets go of it without releasing it counts as one that died: a task
+ * that returns holding it (its worker hands it on before it runs anything
+ * else, so the next task of a pool worker does not find it still held),
+ * or a thread that frees the lock it holds.
  * Uncontended acquire + release costs no system call on Linux.
  * @param out gets the lock; free it with mp_lock_free.
  * @param recursive 0: a Lock; non-zero: an RLock (its holder may take it
@@ -1034,6 +1250,7 @@ typedef struct mp_condition mp_condition; /**< Condition. */
  * @retval MP_OK made.
  * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
  *         synchronization object.
+ *
  * Never blocks.
  */
 MPROC_API int mp_lock_create(mp_lock **out, int recursive);
@@ -1043,12 +1260,14 @@ MPROC_API int mp_lock_create(mp_lock **out, int recursive);
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
  * @retval MP_OK acquired. A recursive lock held by this thread is taken
  *         once more at once.
- * @retval MP_EOWNERDEAD acquired; the previous owner died holding it.
+ * @retval MP_EOWNERDEAD acquired; the previous owner died holding it, or
+ *         let go of it without releasing it (see mp_lock_create).
  * @retval MP_ETIMEDOUT another thread holds it still.
  * @retval MP_ESTATE this thread already holds this plain lock (it would
  *         wait for itself).
  * @retval MP_ETOOBIG a recursive lock taken 2^32-1 times.
  * @retval MP_EINVAL l NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);
@@ -1058,11 +1277,14 @@ MPROC_API int mp_lock_acquire(mp_lock *l, double timeout);
  * @retval MP_OK released.
  * @retval MP_ESTATE this thread does not hold it.
  * @retval MP_EINVAL l NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_lock_release(mp_lock *l);
 /**
- * Lets go of the lock in this process (see the group's notes).
+ * Lets go of the lock in this process (see the group's notes). Safe while
+ * this thread holds it: the lock is then handed on as its holder's death
+ * would, and its next acquirer gets MP_EOWNERDEAD.
  * @param l the lock; NULL is fine.
  * @return NULL. Never fails. Never blocks.
  */
@@ -1080,6 +1302,7 @@ MPROC_API mp_lock *mp_lock_free(mp_lock *l);
  * @retval MP_EINVAL value over a non-zero max, or out NULL.
  * @retval MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every synchronization
  *         object.
+ *
  * Never blocks.
  */
 MPROC_API int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned max /* 0: unbounded */);
@@ -1090,6 +1313,7 @@ MPROC_API int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned m
  * @retval MP_OK taken.
  * @retval MP_ETIMEDOUT the count stayed zero.
  * @retval MP_EINVAL s NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);
@@ -1099,15 +1323,17 @@ MPROC_API int mp_semaphore_acquire(mp_semaphore *s, double timeout);
  * @retval MP_OK given back.
  * @retval MP_EFULL the count is at max (bounded) or at UINT32_MAX.
  * @retval MP_EINVAL s NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_semaphore_release(mp_semaphore *s);
 /**
- * The count now (addition: Python's get_value, on every platform).
+ * The count now (Python's get_value, on every platform).
  * @param s the semaphore.
  * @param value gets the count (it may change at once).
  * @retval MP_OK read.
  * @retval MP_EINVAL a NULL argument.
+ *
  * Never blocks.
  */
 MPROC_API int mp_semaphore_value(mp_semaphore *s, unsigned *value);
@@ -1124,6 +1350,7 @@ MPROC_API mp_semaphore *mp_semaphore_free(mp_semaphore *s);
  * @retval MP_OK made.
  * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
  *         synchronization object.
+ *
  * Never blocks.
  */
 MPROC_API int mp_event_create(mp_event **out);
@@ -1132,6 +1359,7 @@ MPROC_API int mp_event_create(mp_event **out);
  * @param e the event.
  * @retval MP_OK set.
  * @retval MP_EINVAL e NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_event_set(mp_event *e);
@@ -1140,13 +1368,15 @@ MPROC_API int mp_event_set(mp_event *e);
  * @param e the event.
  * @retval MP_OK cleared.
  * @retval MP_EINVAL e NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_event_clear(mp_event *e);
 /**
  * Whether the flag is set.
  * @param e the event.
- * @return 1 or 0; MP_EINVAL for NULL. Never blocks.
+ * @return 1 or 0 (0 for NULL, with mp_last_error() saying so: a
+ * predicate, see the conventions). Never blocks.
  */
 MPROC_API int mp_event_is_set(mp_event *e);
 /**
@@ -1157,6 +1387,7 @@ MPROC_API int mp_event_is_set(mp_event *e);
  * @retval MP_OK set.
  * @retval MP_ETIMEDOUT not set in time.
  * @retval MP_EINVAL e NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_event_wait(mp_event *e, double timeout);
@@ -1181,6 +1412,7 @@ MPROC_API mp_event *mp_event_free(mp_event *e);
  * @retval MP_EINVAL parties 0, or out NULL.
  * @retval MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every synchronization
  *         object.
+ *
  * Never blocks.
  */
 MPROC_API int mp_barrier_create(mp_barrier **out, unsigned parties);
@@ -1194,24 +1426,42 @@ MPROC_API int mp_barrier_create(mp_barrier **out, unsigned parties);
  *         aborted, or a party died holding its internal lock), or it was
  *         reset while this party waited.
  * @retval MP_EINVAL b NULL.
+ *
  * Blocks up to timeout.
  */
 MPROC_API int mp_barrier_wait(mp_barrier *b, double timeout);
 /**
- * Back to a fresh round (addition: Python's reset); current waiters get
- * MP_ESTATE, a broken barrier is usable again.
+ * mp_barrier_wait, telling the party its place in the round (Python's
+ * wait() returns it): the arrivals are numbered 0 (first) to parties - 1
+ * (last, which completes the round), each number given to one party, so
+ * parties can pick one of them to do a job for the round (`if (index ==
+ * 0) ...`).
+ * @param b the barrier.
+ * @param timeout as for mp_barrier_wait.
+ * @param index gets the place, 0..parties-1, whatever the outcome (may be
+ *        NULL; not set when the call fails before arriving).
+ * @return as mp_barrier_wait. Blocks up to timeout.
+ */
+MPROC_API int mp_barrier_wait_index(mp_barrier *b, double timeout, unsigned *index);
+/**
+ * Back to a fresh round (Python's reset): the parties still waiting get
+ * MP_ESTATE, and a broken barrier is usable again. A round that completed
+ * is not undone: the parties it released get MP_OK, even those that had
+ * not yet woken up when the reset came.
  * @param b the barrier.
  * @retval MP_OK reset.
  * @retval MP_EINVAL b NULL.
+ *
  * Blocks only for the barrier's internal lock (held briefly).
  */
 MPROC_API int mp_barrier_reset(mp_barrier *b);
 /**
- * Breaks the barrier now (addition: Python's abort); waiters and later
+ * Breaks the barrier now (Python's abort); waiters and later
  * waits get MP_ESTATE until mp_barrier_reset.
  * @param b the barrier.
  * @retval MP_OK broken.
  * @retval MP_EINVAL b NULL.
+ *
  * Blocks only for the barrier's internal lock (held briefly).
  */
 MPROC_API int mp_barrier_abort(mp_barrier *b);
@@ -1225,13 +1475,18 @@ MPROC_API mp_barrier *mp_barrier_free(mp_barrier *b);
 /**
  * Makes a Condition around a lock. A child given the condition gets its
  * lock with it. wait and notify need the calling thread to hold the lock
- * (MP_ESTATE otherwise).
+ * (MP_ESTATE otherwise). At most MP_CONDITION_MAX_WAITERS threads, of all
+ * processes, wait on one condition at once. A waiter that dies in its
+ * wait (its process killed) is passed over: no notify is spent on it, and
+ * its place comes back.
  * @param out gets the condition; free it with mp_condition_free.
- * @param lock the lock to use, which must outlive the condition; NULL: the
- *        condition makes its own, recursive (Python's default RLock).
+ * @param lock the lock to use (the condition keeps it for as long as it
+ *        lives, so it may be freed first); NULL: the condition makes its
+ *        own, recursive (Python's default RLock).
  * @retval MP_OK made.
  * @retval MP_EINVAL, MP_EBOOTSTRAP, MP_ENOMEM, MP_ESYS as for every
  *         synchronization object.
+ *
  * Never blocks.
  */
 MPROC_API int mp_condition_create(mp_condition **out, mp_lock *lock /* NULL: its own */);
@@ -1247,17 +1502,46 @@ MPROC_API int mp_condition_create(mp_condition **out, mp_lock *lock /* NULL: its
  * @retval MP_EOWNERDEAD notified or not, the lock came back from a holder
  *         that died.
  * @retval MP_ESTATE this thread does not hold the lock.
+ * @retval MP_ETOOBIG MP_CONDITION_MAX_WAITERS threads already wait on it
+ *         (this one did not wait, and still holds the lock).
  * @retval MP_EINVAL c NULL.
+ *
  * Blocks up to timeout, then until the lock is free.
  */
 MPROC_API int mp_condition_wait(mp_condition *c, double timeout);
+/** A condition's predicate (mp_condition_wait_for): non-zero once what the
+ * caller waits for is true. It runs holding the condition's lock. */
+typedef int (*mp_predicate)(void *ud);
 /**
- * Wakes up to n waiters (that were waiting before the call).
+ * Waits until pred(ud) is true (Python's wait_for): checks it first, then
+ * waits on the condition and checks again after each wake, and once more
+ * when the time is up.
+ * @param c the condition; the calling thread holds its lock (and holds it
+ *        again whenever it returns).
+ * @param pred the predicate, called with the lock held.
+ * @param ud given to pred.
+ * @param timeout seconds in all; MP_FOREVER as long as it takes, 0 only
+ *        checks.
+ * @retval MP_OK pred is true.
+ * @retval MP_ETIMEDOUT pred was still false when the time ran out.
+ * @retval MP_EOWNERDEAD the lock came back from a holder that died: repair
+ *         what it guards, then wait again (pred is not asked then).
+ * @retval MP_ESTATE this thread does not hold the lock.
+ * @retval MP_ETOOBIG as for mp_condition_wait.
+ * @retval MP_EINVAL c or pred NULL, or a bad timeout.
+ *
+ * Blocks up to timeout, then until the lock is free.
+ */
+MPROC_API int mp_condition_wait_for(mp_condition *c, mp_predicate pred, void *ud, double timeout);
+/**
+ * Wakes up to n waiters (that were waiting before the call), those that
+ * came first first; waiters whose process has ended are passed over.
  * @param c the condition; the calling thread holds its lock.
  * @param n how many at most (0 wakes none).
  * @retval MP_OK done.
  * @retval MP_ESTATE this thread does not hold the lock.
  * @retval MP_EINVAL c NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_condition_notify(mp_condition *c, unsigned n);
@@ -1267,18 +1551,19 @@ MPROC_API int mp_condition_notify(mp_condition *c, unsigned n);
  * @retval MP_OK done.
  * @retval MP_ESTATE this thread does not hold the lock.
  * @retval MP_EINVAL c NULL.
+ *
  * Never blocks.
  */
 MPROC_API int mp_condition_notify_all(mp_condition *c);
 /**
- * Takes the condition's lock (addition: mp_lock_acquire of it).
+ * Takes the condition's lock: mp_lock_acquire of it.
  * @param c the condition.
  * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only tries.
  * @return as mp_lock_acquire. Blocks up to timeout.
  */
 MPROC_API int mp_condition_acquire(mp_condition *c, double timeout);
 /**
- * Releases the condition's lock (addition: mp_lock_release of it).
+ * Releases the condition's lock: mp_lock_release of it.
  * @param c the condition.
  * @return as mp_lock_release. Never blocks.
  */
@@ -1383,6 +1668,7 @@ typedef struct mp_shm mp_shm; /**< A block of shared memory. */
  * @retval MP_EBOOTSTRAP before mp_main().
  * @retval MP_ENOMEM out of memory.
  * @retval MP_ESYS the OS refused.
+ *
  * Never blocks.
  */
 MPROC_API int mp_shm_create(mp_shm **out, size_t size);
@@ -1399,9 +1685,9 @@ MPROC_API void *mp_shm_ptr(mp_shm *s);
  */
 MPROC_API size_t mp_shm_size(mp_shm *s);
 /**
- * Unmaps the block in this process; it is gone when the last user frees
- * it. In a task, a block from mp_call_shm belongs to the call and this does
- * nothing.
+ * Unmaps the block in this process (once no pool here holds it); it is
+ * gone when the last user frees it. In a task, a block from mp_call_shm
+ * belongs to the call and this does nothing.
  * @param s the block; NULL is fine.
  * @return NULL. Never fails. Never blocks.
  */
@@ -1443,7 +1729,7 @@ MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
 typedef struct mp_manager mp_manager; /**< A manager: its server process, or a handle to it. */
 typedef struct mp_dict mp_dict;       /**< A proxy for a dict in the server. */
 typedef struct mp_list mp_list;       /**< A proxy for a list in the server. */
-#define MP_MANAGER_KEY_MAX 1024   /**< The longest key or name, in bytes (addition). */
+#define MP_MANAGER_KEY_MAX 1024   /**< The longest key or name, in bytes. */
 
 /**
  * Starts the server process (by the default start method) and waits until
@@ -1453,6 +1739,7 @@ typedef struct mp_list mp_list;       /**< A proxy for a list in the server. */
  * @retval MP_EBOOTSTRAP before mp_main().
  * @retval MP_EINVAL, MP_ENOMEM, MP_ESYS as for every manager call (MP_ESYS
  *         also when the server could not be started).
+ *
  * Blocks while the server starts.
  */
 MPROC_API int mp_manager_start(mp_manager **out);
@@ -1467,6 +1754,7 @@ MPROC_API int mp_manager_start(mp_manager **out);
  * @retval MP_OK opened.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);
@@ -1479,6 +1767,7 @@ MPROC_API int mp_manager_dict(mp_manager *m, const char *name, mp_dict **out);
  * @retval MP_OK opened.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_manager_list(mp_manager *m, const char *name, mp_list **out);
@@ -1492,6 +1781,7 @@ MPROC_API int mp_manager_list(mp_manager *m, const char *name, mp_list **out);
  * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_dict_set(mp_dict *d, const char *key, const void *val, size_t len);
@@ -1506,6 +1796,7 @@ MPROC_API int mp_dict_set(mp_dict *d, const char *key, const void *val, size_t l
  * @retval MP_ENOTFOUND there is no such key.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len);
@@ -1517,6 +1808,7 @@ MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len);
  * @retval MP_ENOTFOUND there was no such key.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_dict_del(mp_dict *d, const char *key);
@@ -1527,6 +1819,7 @@ MPROC_API int mp_dict_del(mp_dict *d, const char *key);
  * @retval MP_OK counted.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_dict_len(mp_dict *d, size_t *n);
@@ -1544,6 +1837,7 @@ MPROC_API int mp_dict_len(mp_dict *d, size_t *n);
  *         overflow (nothing changes then).
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now);
@@ -1556,6 +1850,7 @@ MPROC_API int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_
  * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
@@ -1569,6 +1864,7 @@ MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
  * @retval MP_ENOTFOUND i is not below the length.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
@@ -1579,6 +1875,7 @@ MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
  * @retval MP_OK counted.
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_list_len(mp_list *l, size_t *n);
@@ -1603,12 +1900,15 @@ MPROC_API mp_list *mp_list_free(mp_list *l);
  * @retval MP_OK ended (again at once after the first time).
  * @retval MP_ESTATE this process did not start the manager.
  * @retval MP_EINVAL m NULL.
+ *
  * Blocks until the server has ended (a few seconds at most).
  */
 MPROC_API int mp_manager_shutdown(mp_manager *m);
 /**
- * In the process that started it: shuts the server down and frees m. In a
- * task, the manager belongs to the call and this does nothing.
+ * In the process that started it: shuts the server down and frees m (once
+ * no pool holds it: a pool given the manager keeps it, and its server
+ * serving, until the pool is freed). In a task, the manager belongs to
+ * the call and this does nothing.
  * @param m the manager; NULL is fine.
  * @return NULL. Never fails. Blocks as mp_manager_shutdown.
  */

@@ -9,8 +9,10 @@ void mp__boot_encode(const mp__boot *b, mp__buf *meta) {
   mp__buf_put_u32(meta, (uint32_t)b->worker_id);
   mp__buf_put_str(meta, b->task);
   mp__buf_put_u64(meta, (uint64_t)b->result);
-  mp__buf_put_u64(meta, (uint64_t)b->tasks);
   mp__buf_put_u32(meta, b->max_tasks);
+  mp__buf_put_u32(meta, b->nchannel);
+  for (uint32_t k = 0; k < b->nchannel; k++) mp__buf_put_u64(meta, (uint64_t)b->channel[k]);
+  mp__buf_put_bytes(meta, b->channel_blob, b->channel_bloblen);
   mp__buf_put_u32(meta, (uint32_t)b->nobjects);
   for (size_t i = 0; i < b->nobjects; i++) {
     const mp__boot_object *o = &b->objects[i];
@@ -36,12 +38,18 @@ int mp__boot_decode(const uint8_t *meta, size_t meta_len, const uint8_t *arg, si
   out->worker_id = (int32_t)mp__rd_u32(&r);
   if (mp__rd_str(&r, out->task, sizeof out->task) != 0) return bad_boot(out, "task name");
   out->result = (mp__handle)mp__rd_u64(&r);
-  out->tasks = (mp__handle)mp__rd_u64(&r);
   out->max_tasks = mp__rd_u32(&r);
+  out->nchannel = mp__rd_u32(&r);
+  if (r.failed || out->nchannel > MP__OBJECT_MAX_HANDLES) return bad_boot(out, "truncated header");
+  for (uint32_t k = 0; k < out->nchannel; k++) out->channel[k] = (mp__handle)mp__rd_u64(&r);
+  out->channel_blob = mp__rd_bytes(&r, &out->channel_bloblen);
   uint32_t n = mp__rd_u32(&r);
   if (r.failed) return bad_boot(out, "truncated header");
   if (out->role != MP__ROLE_PROCESS && out->role != MP__ROLE_POOL_WORKER) return bad_boot(out, "unknown role");
-  if ((out->role == MP__ROLE_POOL_WORKER) != (out->tasks != MP__NO_HANDLE)) return bad_boot(out, "task handle");
+  /* A Process writes its result to a pipe; a pool worker to its arena. */
+  if (out->role == MP__ROLE_POOL_WORKER ? out->nchannel == 0 || out->result != MP__NO_HANDLE
+                                        : out->nchannel != 0 || out->result == MP__NO_HANDLE)
+    return bad_boot(out, "channel");
   if (n > MP__MAX_OBJECTS) return bad_boot(out, "too many objects");
   if (n && !(out->objects = calloc(n, sizeof *out->objects))) return bad_boot(out, "out of memory");
   out->nobjects = n;

@@ -27,9 +27,13 @@ typedef struct mp__boot {
   uint32_t role;
   int32_t worker_id;
   char task[MP__TASK_NAME_MAX + 1];  /* the task; a pool worker: its initializer or "" */
-  mp__handle result;            /* where RESULT frames go */
-  mp__handle tasks;             /* a pool worker's TASK frames; else MP__NO_HANDLE */
+  mp__handle result;            /* a Process's RESULT frames; MP__NO_HANDLE in a pool worker */
   uint32_t max_tasks;           /* a pool worker exits after this many chunks; 0: never */
+  /* A pool worker's arena (src/pool_arena.h): its handles and description. */
+  uint32_t nchannel;
+  mp__handle channel[MP__OBJECT_MAX_HANDLES];
+  const uint8_t *channel_blob;
+  size_t channel_bloblen;
   size_t nobjects;
   mp__boot_object *objects;     /* decode: malloc'd; blobs point into meta */
   const uint8_t *arg;
@@ -51,8 +55,9 @@ int mp__token_parse(const char *arg, mp__handle *boot);
 
 /* Runs the worker a BOOT message describes; returns the exit code. */
 int mp__worker_run(const mp__boot *b);
-/* A pool worker's loop, once its objects are rebuilt (src/pool_worker.c). */
-int mp__pool_worker_loop(const mp__boot *b, mp_call *call);
+/* A pool worker's loop, once its objects are rebuilt (src/pool_worker.c);
+ * if that failed (import_rc), it tells the pool why and ends. */
+int mp__pool_worker_loop(const mp__boot *b, mp_call *call, int import_rc, const char *import_text);
 
 /* Starts a worker (src/launch.c). The caller makes the pipes and keeps its
  * own ends; the child's ends given here are handed over, not closed. */
@@ -65,9 +70,13 @@ typedef struct mp__launch_spec {
   size_t arg_len;
   mp_object *const *objects;
   size_t nobjects;
-  mp__handle result_wr;
-  mp__handle tasks_rd;          /* pool workers only */
+  mp__handle result_wr;         /* a Process only */
   uint32_t max_tasks;
+  /* A pool worker's arena: handles handed over as they are, and bytes. */
+  const mp__handle *channel;
+  size_t nchannel;
+  const uint8_t *channel_blob;
+  size_t channel_bloblen;
 } mp__launch_spec;
 int mp__launch(const mp__launch_spec *spec, mp__child **child);
 

@@ -2,9 +2,14 @@
  *
  * A spawned child re-runs main() from the top: everything before mp_main()
  * (task registration) runs again, then mp_main() sees the worker token on
- * the command line, runs the worker and exits. The token, not an
- * environment variable, marks a worker: a program a task starts inherits
- * the environment and must not be mistaken for one of ours. */
+ * the command line, runs the worker and exits. The token on the command
+ * line is what runs a worker. The child's environment carries the same
+ * token (MP__WORKER_ENV), which mp_main reads and removes at once, so a
+ * program a task starts never inherits it: that copy only lets a child
+ * whose mp_main was not given main's own argv know what it is, and refuse
+ * to go on as if it were the user's program (each such child would
+ * otherwise start children of its own, without end). */
+#define _CRT_SECURE_NO_WARNINGS /* getenv, which MSVC deprecates for getenv_s */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +17,34 @@
 #include "boot.h"
 #include "wire.h"
 
-enum { STATE_BEFORE_MAIN = 0, STATE_MAIN = 1, STATE_WORKER = 2 };
+/* REFUSED: a spawned worker whose mp_main lacked its mark; nothing in it
+ * may start anything. */
+enum { STATE_BEFORE_MAIN = 0, STATE_MAIN = 1, STATE_WORKER = 2, STATE_REFUSED = 3 };
 static int state = STATE_BEFORE_MAIN;
 static int env_method = MP_START_DEFAULT;
 
 int mp_is_worker(void) { return state == STATE_WORKER; }
 
-void mp__enter_worker(void) { state = STATE_WORKER; }
+void mp__enter_worker(void) {
+  state = STATE_WORKER;
+  /* A fork child inherits this thread's last message, a spawned one what
+   * its main() met before mp_main: a task starts with a clean one. */
+  mp__clear_error();
+}
 
 int mp__main_has_run(void) { return state != STATE_BEFORE_MAIN; }
 
+#define FIX_ARGV "call mp_main(argc, argv) with main's own argc and argv, unchanged"
+
 int mp__require_main(const char *api) {
+  if (state == STATE_REFUSED)
+    return mp__set_error(MP_EBOOTSTRAP,
+                         "%s: this process is a worker mproc spawned, but mp_main refused it because its argv "
+                         "lacks the worker's mark: " FIX_ARGV,
+                         api);
   if (state != STATE_BEFORE_MAIN) return MP_OK;
   return mp__set_error(MP_EBOOTSTRAP,
-                       "%s before mp_main(): call mp_main(argc, argv) at the top of main(), after "
+                       "%s: called before mp_main(): call mp_main(argc, argv) at the top of main(), after "
                        "registering tasks and before creating mproc objects",
                        api);
 }
@@ -34,7 +53,8 @@ int mp__resolve_method(int requested, int *method) {
   if (requested == MP_START_DEFAULT)
     requested = env_method != MP_START_DEFAULT ? env_method : MP__DEFAULT_START_METHOD;
   if (requested != MP_START_FORK && requested != MP_START_SPAWN)
-    return mp__set_error(MP_EINVAL, "unknown start method %d", requested);
+    return mp__set_error(MP_EINVAL, "unknown start method %d (use MP_START_DEFAULT, MP_START_FORK or MP_START_SPAWN)",
+                         requested);
   if (requested == MP_START_FORK && !MP__HAVE_FORK)
     return mp__set_error(MP_ENOTSUP, "the fork start method is POSIX-only; use MP_START_SPAWN");
   *method = requested;
@@ -49,9 +69,9 @@ static int read_start_method_env(void) {
   else if (strcmp(v, "spawn") == 0)
     env_method = MP_START_SPAWN;
   else
-    return mp__set_error(MP_EINVAL, "MPROC_START_METHOD=\"%.32s\": use fork or spawn", v);
+    return mp__set_error(MP_EINVAL, "mp_main: MPROC_START_METHOD=\"%.32s\": use fork or spawn", v);
   if (env_method == MP_START_FORK && !MP__HAVE_FORK)
-    return mp__set_error(MP_ENOTSUP, "MPROC_START_METHOD=fork: fork is POSIX-only here; use spawn");
+    return mp__set_error(MP_ENOTSUP, "mp_main: MPROC_START_METHOD=fork: fork is POSIX-only here; use spawn");
   return MP_OK;
 }
 
@@ -87,16 +107,36 @@ static void run_spawned_worker(const char *token) {
   mp__worker_exit(code);
 }
 
+/* A spawned worker whose argv does not carry its mark: it must not run on
+ * as the user's program. Said on stderr too, since a main() that ignores
+ * what mp_main returns would otherwise leave nothing to go by. */
+static int refuse_unmarked_worker(const char *mark) {
+  mp__set_error(MP_EBOOTSTRAP,
+                "mp_main: this process is a worker mproc spawned, but argv[1] is not its mark \"%.40s\" (was "
+                "mp_main given something other than main's argv?): " FIX_ARGV,
+                mark);
+  state = STATE_REFUSED;
+  fprintf(stderr, "mproc worker: %s\n", mp_last_error());
+  return MP_EBOOTSTRAP;
+}
+
 int mp_main(int argc, char **argv) {
   if (state == STATE_WORKER)
     return mp__set_error(MP_EBOOTSTRAP, "mp_main: called inside a worker (a task must not call it)");
   if (state == STATE_MAIN) return mp__set_error(MP_EBOOTSTRAP, "mp_main: called twice");
+  if (state == STATE_REFUSED) return mp__require_main("mp_main");
+  /* Read and removed whatever happens next: nothing this process starts
+   * may inherit it. */
+  char mark[MP__TOKEN_MAX];
+  mp__handle unused;
+  int marked = mp__env_take(MP__WORKER_ENV, mark, sizeof mark) == 1 && mp__token_parse(mark, &unused) == MP_OK;
   /* Only argv[1] can be the token: a user's own arguments never are. */
   if (argc >= 2 && argv && argv[1] && strncmp(argv[1], MP__TOKEN_PREFIX, strlen(MP__TOKEN_PREFIX)) == 0)
     run_spawned_worker(argv[1]);
+  if (marked) return refuse_unmarked_worker(mark);
   int rc = read_start_method_env();
   if (rc != MP_OK) return rc;
-  if ((rc = mp__platform_parent_init()) != MP_OK) return rc;
+  if ((rc = mp__platform_parent_init()) != MP_OK) return mp__error_in("mp_main", rc);
   state = STATE_MAIN;
   return MP_OK;
 }

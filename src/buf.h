@@ -27,6 +27,34 @@ static inline void mp__buf_put(mp__buf *b, const void *p, size_t n) {
   memcpy(b->data + b->len, p, n);
   b->len += n;
 }
+/* memmove for the hot paths, whose copies are mostly a few bytes (a map's
+ * items and results): up to 16 bytes as two overlapping fixed-size copies
+ * through registers (no call, and overlap is fine), else memmove. */
+static inline void mp__move(void *dst, const void *src, size_t n) {
+  unsigned char *d = (unsigned char *)dst;
+  const unsigned char *s = (const unsigned char *)src;
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else if (n > 16) {
+    memmove(d, s, n);
+  } else if (n) {
+    /* 1 to 3 bytes: first, middle and last, all read before any write. */
+    unsigned char a = s[0], b = s[n >> 1], c = s[n - 1];
+    d[0] = a;
+    d[n >> 1] = b;
+    d[n - 1] = c;
+  }
+}
 void mp__buf_put_u32(mp__buf *b, uint32_t v);
 void mp__buf_put_u64(mp__buf *b, uint64_t v);
 void mp__buf_put_str(mp__buf *b, const char *s);      /* u32 length + bytes */

@@ -1,5 +1,6 @@
 /* Pipe / Connection: framed messages over one or two OS pipes. A duplex
  * pair is two one-way pipes, the same shape on every platform. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,15 +17,19 @@ struct mp_conn {
 enum { CONN_CAN_READ = 1, CONN_CAN_WRITE = 2 };
 
 static int conn_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
-static const mp__object_ops conn_ops = {MP__KIND_CONN, "connection", conn_export};
+static void conn_destroy(mp_object *o) { mp__conn_release((mp_conn *)o); }
+static const mp__object_ops conn_ops = {MP__KIND_CONN, "connection", conn_export, conn_destroy, NULL};
 
 static mp_conn *conn_new(mp__handle rd, mp__handle wr) {
   mp_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
-  c->base.ops = &conn_ops;
+  mp__object_init(&c->base, &conn_ops);
   c->rd = rd;
   c->wr = wr;
   mp__frame_reader_init(&c->reader, rd, MP_MAX_MESSAGE);
+  /* An end can be handed on to another process, which must find every
+   * message this one did not receive: never read past the one it takes. */
+  c->reader.exact = 1;
   return c;
 }
 
@@ -53,7 +58,7 @@ fail:
   mp__handle_close(p1w);
   mp__handle_close(p2r);
   mp__handle_close(p2w);
-  return rc;
+  return mp__error_in("mp_pipe", rc);
 }
 
 int mp_conn_send(mp_conn *c, const void *data, size_t len) {
@@ -63,14 +68,18 @@ int mp_conn_send(mp_conn *c, const void *data, size_t len) {
   if (len > MP_MAX_MESSAGE)
     return mp__set_error(MP_ETOOBIG, "mp_conn_send: %llu bytes is over MP_MAX_MESSAGE (%llu)",
                          (unsigned long long)len, (unsigned long long)MP_MAX_MESSAGE);
-  return mp__frame_write(c->wr, MP__FRAME_DATA, 0, data, len, NULL, 0);
+  return mp__error_in("mp_conn_send", mp__frame_write(c->wr, MP__FRAME_DATA, 0, data, len, NULL, 0));
 }
 
-static int check_readable(mp_conn *c, const char *api) {
+/* The frame reader (shared with the pool) words its failures for itself:
+ * say which call met them. */
+static int named(const char *api, int rc) { return mp__error_in(api, rc); }
+
+static int check_readable(mp_conn *c, const char *api, double timeout) {
   if (!c) return mp__set_error(MP_EINVAL, "%s: NULL connection", api);
   if (c->rd == MP__NO_HANDLE)
     return mp__set_error(MP_ESTATE, "%s: this end of a one-way pipe only sends", api);
-  return MP_OK;
+  return mp__timeout_check(api, timeout);
 }
 
 /* A frame of another type on a Connection means the peer is not ours. */
@@ -87,39 +96,47 @@ static int next_data_header(mp_conn *c, double timeout, mp__frame_header *h) {
 int mp_conn_recv(mp_conn *c, void **data, size_t *len, double timeout) {
   if (data) *data = NULL;
   if (len) *len = 0;
-  int rc = check_readable(c, "mp_conn_recv");
+  int rc = check_readable(c, "mp_conn_recv", timeout);
   if (rc != MP_OK) return rc;
   if (!data || !len) return mp__set_error(MP_EINVAL, "mp_conn_recv: data and len must not be NULL");
   double deadline = mp__deadline(timeout);
   mp__frame_header h;
-  if ((rc = next_data_header(c, timeout, &h)) != MP_OK) return rc;
-  if ((rc = mp__frame_read_body(&c->reader, NULL, mp__remaining(deadline), data)) != MP_OK) return rc;
+  if ((rc = next_data_header(c, mp__timeout_value(timeout), &h)) != MP_OK) return named("mp_conn_recv", rc);
+  if ((rc = mp__frame_read_body(&c->reader, NULL, mp__remaining(deadline), data)) != MP_OK)
+    return named("mp_conn_recv", rc);
   *len = (size_t)h.len;
   return MP_OK;
 }
 
 int mp_conn_recv_into(mp_conn *c, void *buf, size_t cap, size_t *len, double timeout) {
   if (len) *len = 0;
-  int rc = check_readable(c, "mp_conn_recv_into");
+  int rc = check_readable(c, "mp_conn_recv_into", timeout);
   if (rc != MP_OK) return rc;
   if (!len || (!buf && cap)) return mp__set_error(MP_EINVAL, "mp_conn_recv_into: NULL argument");
   double deadline = mp__deadline(timeout);
   mp__frame_header h;
-  if ((rc = next_data_header(c, timeout, &h)) != MP_OK) return rc;
+  if ((rc = next_data_header(c, mp__timeout_value(timeout), &h)) != MP_OK) return named("mp_conn_recv_into", rc);
   *len = (size_t)h.len;
   if (h.len > cap)
     return mp__set_error(MP_ETOOBIG, "mp_conn_recv_into: the message has %llu bytes, the buffer %llu",
                          (unsigned long long)h.len, (unsigned long long)cap);
-  return mp__frame_read_body(&c->reader, buf, mp__remaining(deadline), NULL);
+  static unsigned char nowhere; /* where a 0-byte message lands when buf is NULL */
+  return named("mp_conn_recv_into", mp__frame_read_body(&c->reader, buf ? buf : &nowhere, mp__remaining(deadline), NULL));
 }
 
+/* A predicate: 1 or 0, never an error code (mproc.h's conventions). Its
+ * question is whether a receive would return at once; with an argument
+ * it cannot use, a receive would, with the error, so the answer is 1 and
+ * the receive reports it. */
 int mp_conn_poll(mp_conn *c, double timeout) {
-  int rc = check_readable(c, "mp_conn_poll");
-  if (rc != MP_OK) return rc;
-  rc = mp__frame_reader_fill(&c->reader, timeout);
-  if (rc == MP_OK || rc == MP_ECLOSED || rc == MP_EPROTO) return 1; /* recv answers at once */
+  int rc = check_readable(c, "mp_conn_poll", timeout);
+  if (rc != MP_OK) return 1;
+  /* Takes the whole next message in (the next receive hands it out), so
+   * 1 means a receive would not block, not that some bytes came. */
+  rc = mp__frame_reader_fill(&c->reader, mp__timeout_value(timeout));
   if (rc == MP_ETIMEDOUT) return 0;
-  return rc;
+  named("mp_conn_poll", rc); /* a message, or the failure the receive will report */
+  return 1;
 }
 
 void mp__conn_release(mp_conn *c) {
@@ -131,15 +148,18 @@ void mp__conn_release(mp_conn *c) {
 }
 
 mp_conn *mp_conn_free(mp_conn *c) {
-  /* An end rebuilt in a worker belongs to the call; the worker closes it. */
-  if (c && !c->base.borrowed) mp__conn_release(c);
+  /* An end rebuilt in a worker belongs to the call; the worker closes it.
+   * One a pool was given stays open until the pool is freed. */
+  if (c) mp__object_free(&c->base);
   return NULL;
 }
 
 mp_object *mp_conn_obj(mp_conn *c) { return c ? &c->base : NULL; }
 
+void mp__conn_limit_alloc(mp_conn *c, size_t most) { c->reader.max_alloc = most; }
+
 mp_conn *mp_call_conn(mp_call *call, size_t i) {
-  return (mp_conn *)mp__call_object(call, i, MP__KIND_CONN);
+  return (mp_conn *)mp__call_object(call, i, MP__KIND_CONN, "mp_call_conn");
 }
 
 static int conn_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob) {

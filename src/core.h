@@ -47,12 +47,36 @@ typedef struct mp__object_ops {
   const char *what;                    /* "connection", in messages */
   /* Parent side: the handles a child needs and the bytes describing it. */
   int (*export_to)(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
+  /* Frees the object in this process: called when its last reference
+   * goes (the user's mp_X_free, a pool that held it, a worker's call). */
+  void (*destroy)(mp_object *o);
+  /* Optional (NULL: nothing to do): in a worker, after each task, puts
+   * right what the task left behind in the object, so the next task (or
+   * process) does not inherit it: a lock this thread still holds. */
+  void (*after_task)(mp_object *o);
 } mp__object_ops;
 
+/* Every object is counted: the user holds one reference (mp_X_free drops
+ * it), and whatever must outlive the user's free holds another (a pool
+ * re-exports its objects to every replacement worker; a condition keeps
+ * the lock it was given). The last reference destroys the object. */
 struct mp_object {
   const mp__object_ops *ops;
-  int borrowed;    /* rebuilt in a worker: owned by the call, not the user */
+  int borrowed;           /* rebuilt in a worker: owned by the call, not the user */
+  volatile uint32_t refs; /* references; the object is destroyed at 0 */
 };
+
+/* Sets o up with its kind's ops and one reference (the creator's). */
+void mp__object_init(mp_object *o, const mp__object_ops *ops);
+/* Takes one more reference; returns o. */
+mp_object *mp__object_retain(mp_object *o);
+/* Drops one reference (NULL is fine); the last one destroys o. */
+void mp__object_unref(mp_object *o);
+/* What mp_X_free does: drops the user's reference, unless the object
+ * was rebuilt in a worker and so belongs to the call. */
+void mp__object_free(mp_object *o);
+/* "a lock", "an event", "shared memory": a kind in a sentence. */
+const char *mp__kind_phrase(int kind);
 
 /* Child side: rebuild an object of kind from its handles (child values)
  * and blob. */
@@ -60,6 +84,11 @@ int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
                       const uint8_t *blob, size_t bloblen, mp_object **out);
 /* Releases a rebuilt object when the worker is done with it. */
 void mp__object_release(mp_object *o);
+/* After a task returned, in the worker that ran it: each object's kind
+ * cleans up what the task left (a Lock or RLock this thread still holds
+ * is let go so that its next acquirer gets MP_EOWNERDEAD, as if the
+ * holder had died). Called by the worker once per task. */
+void mp__objects_after_task(mp_object **objects, size_t n);
 /* Checks a user's object list: MP_EINVAL for NULL entries or list. */
 int mp__objects_check(const char *api, mp_object *const *objects, size_t n);
 
@@ -74,14 +103,17 @@ struct mp_call {
   void *result;               /* result_inline, or a heap copy */
   size_t result_len;
   char *message;
-  mp__handle result_handle;   /* where the worker sends the RESULT frame */
+  mp__handle result_handle;   /* a Process's result area */
   /* Small results (most map items) are kept here: no malloc per item. */
   uint64_t result_inline[8];
 };
 void mp__call_release(mp_call *call);
-/* For tests that play a hostile child. */
-mp__handle mp__call_result_handle(mp_call *call);
-mp_object *mp__call_object(mp_call *call, size_t i, int kind);
+/* For tests that play a hostile child: writes bytes over the start of
+ * its result area, as a task scribbling on it would. */
+int mp__call_scribble_result(mp_call *call, const void *bytes, size_t n);
+/* The i-th object of a call if it is of kind; otherwise NULL with
+ * mp_last_error() saying, for api, what is wrong. */
+mp_object *mp__call_object(mp_call *call, size_t i, int kind, const char *api);
 
 /* --------------------------------------------------------------- result */
 /* RESULT frame payload: the fixed part goes in meta, the data follows. */

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "platform.h"
 
@@ -54,11 +55,22 @@ static MP__THREAD_LOCAL char last_error[512];
 const char *mp_last_error(void) { return last_error; }
 
 int mp__set_error(int code, const char *fmt, ...) {
+  /* Formatted apart first: the arguments may include the current detail
+   * itself ("%s: %s", api, mp_last_error()). */
+  char text[sizeof last_error];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  memcpy(last_error, text, sizeof last_error);
   return code;
 }
 
 void mp__clear_error(void) { last_error[0] = '\0'; }
+
+int mp__error_in(const char *api, int rc) {
+  if (rc >= 0) return rc;
+  size_t n = strlen(api);
+  if (strncmp(last_error, api, n) == 0 && (last_error[n] == ':' || last_error[n] == '(')) return rc;
+  return mp__set_error(rc, "%s: %s", api, last_error[0] ? last_error : mp_strerror(rc));
+}

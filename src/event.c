@@ -18,12 +18,13 @@ struct mp_event {
   event_state *st;
 };
 
-static const mp__object_ops event_ops = {MP__KIND_EVENT, "event", mp__sync_export};
+static void event_destroy(mp_object *o) { mp__event_release((mp_event *)o); }
+static const mp__object_ops event_ops = {MP__KIND_EVENT, "event", mp__sync_export, event_destroy, NULL};
 
 static mp_event *event_new(void) {
   mp_event *e = calloc(1, sizeof *e);
   if (!e) return NULL;
-  e->o.base.ops = &event_ops;
+  mp__object_init(&e->o.base, &event_ops);
   mp__sync_seg_clear(&e->o.seg);
   return e;
 }
@@ -43,7 +44,7 @@ int mp_event_create(mp_event **out) {
   if (!e) return mp__set_error(MP_ENOMEM, "mp_event_create: out of memory");
   if ((rc = mp__sync_seg_create(&e->o.seg, MP__KIND_EVENT, MP__SYNC_WITH_WAIT)) != MP_OK) {
     free(e);
-    return rc;
+    return mp__error_in("mp_event_create", rc);
   }
   e->st = mp__sync_state(&e->o.seg);
   *out = e;
@@ -63,13 +64,19 @@ int mp_event_clear(mp_event *e) {
   return MP_OK;
 }
 
+/* A predicate: 1 or 0, never an error code (mproc.h's conventions). */
 int mp_event_is_set(mp_event *e) {
-  if (!e) return mp__set_error(MP_EINVAL, "mp_event_is_set: NULL event");
+  if (!e) {
+    mp__set_error(MP_EINVAL, "mp_event_is_set: NULL event");
+    return 0;
+  }
   return mp__atomic_load32(&e->st->flag) != 0;
 }
 
 int mp_event_wait(mp_event *e, double timeout) {
   if (!e) return mp__set_error(MP_EINVAL, "mp_event_wait: NULL event");
+  int rc = mp__timeout_check("mp_event_wait", timeout);
+  if (rc != MP_OK) return rc;
   void *wait = mp__sync_wait_slot(&e->o.seg);
   uint32_t seen = mp__pwait_seq(wait);
   if (mp__atomic_load32(&e->st->flag)) return MP_OK;
@@ -79,20 +86,22 @@ int mp_event_wait(mp_event *e, double timeout) {
     if (left == 0)
       return mp__set_error(MP_ETIMEDOUT, timeout == 0 ? "mp_event_wait: the event is not set"
                                                       : "mp_event_wait: timed out");
-    int rc = mp__pwait_wait(wait, e->o.seg.wait, seen, left);
-    if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
+    rc = mp__pwait_wait(wait, e->o.seg.wait, seen, left);
+    if (rc != MP_OK && rc != MP_ETIMEDOUT) return mp__error_in("mp_event_wait", rc);
     if (mp__pwait_seq(wait) != seen || mp__atomic_load32(&e->st->flag)) return MP_OK;
   }
 }
 
 mp_event *mp_event_free(mp_event *e) {
-  if (e && !e->o.base.borrowed) mp__event_release(e);
+  if (e) mp__object_free(&e->o.base);
   return NULL;
 }
 
 mp_object *mp_event_obj(mp_event *e) { return e ? &e->o.base : NULL; }
 
-mp_event *mp_call_event(mp_call *call, size_t i) { return (mp_event *)mp__call_object(call, i, MP__KIND_EVENT); }
+mp_event *mp_call_event(mp_call *call, size_t i) {
+  return (mp_event *)mp__call_object(call, i, MP__KIND_EVENT, "mp_call_event");
+}
 
 int mp__event_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out) {
   mp_event *e = event_new();

@@ -26,20 +26,21 @@ static int fork_entry(void *ud) {
   return code;
 }
 
-/* Lists every handle the child needs: the result pipe, the boot pipe
- * (spawn only), then each object's handles; boot gets their child values. */
+/* Lists every handle the child needs: the result pipe or the arena's
+ * handles, the boot pipe (spawn only), then each object's handles; boot
+ * gets their child values. */
 typedef struct handoff {
-  mp__handle *handles;   /* room for 2 + MP__OBJECT_MAX_HANDLES per object */
+  mp__handle *handles;   /* room for 1 + channel + MP__OBJECT_MAX_HANDLES per object */
   size_t n;
   mp__buf blobs;
-  mp__handle few[2 + 2 * MP__OBJECT_MAX_HANDLES]; /* the common case, no malloc */
+  mp__handle few[2 + 3 * MP__OBJECT_MAX_HANDLES]; /* the common case, no malloc */
   uint8_t few_blobs[64];
 } handoff;
 
 /* Everything the parent writes between two forks is a copy-on-write fault
  * after the second one, so a start keeps its scratch small and on the stack. */
 static int handoff_init(handoff *h, size_t nobjects) {
-  size_t need = 2 + nobjects * MP__OBJECT_MAX_HANDLES;
+  size_t need = 2 + (nobjects + 1) * MP__OBJECT_MAX_HANDLES;
   h->n = 0;
   h->handles = need <= sizeof h->few / sizeof h->few[0] ? h->few : malloc(need * sizeof *h->handles);
   mp__buf_init_on(&h->blobs, h->few_blobs, sizeof h->few_blobs);
@@ -57,8 +58,8 @@ static int plan_handoff(handoff *h, mp__boot *boot, const mp__launch_spec *spec,
   int method = spec->method;
   size_t *blob_off = NULL;
   h->n = 0;
-  h->handles[h->n++] = spec->result_wr;
-  if (spec->tasks_rd != MP__NO_HANDLE) h->handles[h->n++] = spec->tasks_rd;
+  if (spec->result_wr != MP__NO_HANDLE) h->handles[h->n++] = spec->result_wr;
+  for (size_t k = 0; k < spec->nchannel; k++) h->handles[h->n++] = spec->channel[k];
   if (boot_rd != MP__NO_HANDLE) {
     *boot_index = h->n;
     h->handles[h->n++] = boot_rd;
@@ -88,8 +89,13 @@ static int plan_handoff(handoff *h, mp__boot *boot, const mp__launch_spec *spec,
   /* Blobs point into one buffer, fixed only once it stops growing. */
   for (size_t i = 0; i < nobj; i++) boot->objects[i].blob = h->blobs.data + blob_off[i];
   free(blob_off);
-  boot->result = mp__child_handle(method, h->handles, 0);
-  boot->tasks = spec->tasks_rd != MP__NO_HANDLE ? mp__child_handle(method, h->handles, 1) : MP__NO_HANDLE;
+  size_t at = 0;
+  boot->result = MP__NO_HANDLE;
+  if (spec->result_wr != MP__NO_HANDLE) boot->result = mp__child_handle(method, h->handles, at++);
+  boot->nchannel = (uint32_t)spec->nchannel;
+  for (size_t k = 0; k < spec->nchannel; k++) boot->channel[k] = mp__child_handle(method, h->handles, at++);
+  boot->channel_blob = spec->channel_blob;
+  boot->channel_bloblen = spec->channel_bloblen;
   return MP_OK;
 nomem:
   free(blob_off);
@@ -113,7 +119,8 @@ int mp__launch(const mp__launch_spec *spec, mp__child **child) {
   boot.role = spec->role;
   boot.worker_id = spec->worker_id;
   boot.max_tasks = spec->max_tasks;
-  strcpy(boot.task, spec->task ? spec->task : "");
+  const char *task = spec->task ? spec->task : "";
+  memcpy(boot.task, task, strlen(task) + 1); /* checked against its room; memcpy: MSVC deprecates strcpy */
   boot.arg_len = spec->arg_len;
   mp__buf_put_u32(&meta, 0); /* room for meta_len, filled below */
   mp__boot_encode(&boot, &meta);

@@ -73,7 +73,8 @@ struct mp_list {
 };
 
 static int manager_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
-static const mp__object_ops manager_ops = {MP__KIND_MANAGER, "manager", manager_export};
+static void manager_destroy(mp_object *o);
+static const mp__object_ops manager_ops = {MP__KIND_MANAGER, "manager", manager_export, manager_destroy, NULL};
 
 /* ------------------------------------------------------------- client */
 static int client_new(client **out, const char *name, const uint8_t *token) {
@@ -333,7 +334,7 @@ static int call(client *c, const char *api, const mp__mgr_request *rq, answer *a
     snprintf(why, sizeof why, "%s", mp_last_error());
     return mp__set_error(MP_ECLOSED, "%s: the manager is gone (%s)", api, why);
   }
-  return rc;
+  return mp__error_in(api, rc);
 }
 
 /* ------------------------------------------------------------- manager */
@@ -391,10 +392,10 @@ int mp_manager_start(mp_manager **out) {
   if (rc != MP_OK) return rc;
   uint8_t token[MP__MGR_TOKEN_LEN];
   char name[MP__ENDPOINT_NAME_MAX];
-  if ((rc = mp__random_bytes(token, sizeof token)) != MP_OK) return rc;
+  if ((rc = mp__random_bytes(token, sizeof token)) != MP_OK) return mp__error_in("mp_manager_start", rc);
   mp_manager *m = calloc(1, sizeof *m);
   if (!m) return mp__set_error(MP_ENOMEM, "mp_manager_start: out of memory");
-  m->base.ops = &manager_ops;
+  mp__object_init(&m->base, &manager_ops);
   if ((rc = mp_shm_create(&m->lanes, MP__LANE_REGION_SIZE)) == MP_OK) {
     mp__lane_region_init(mp_shm_ptr(m->lanes));
     rc = start_server(&m->server, token, m->lanes, name);
@@ -404,7 +405,7 @@ int mp_manager_start(mp_manager **out) {
     mp_process_free(m->server);
     mp_shm_free(m->lanes);
     free(m);
-    return rc;
+    return mp__error_in("mp_manager_start", rc);
   }
   m->c->lanes = mp_shm_ptr(m->lanes);
   *out = m;
@@ -443,11 +444,18 @@ void mp__manager_release(mp_manager *m) {
   free(m);
 }
 
-mp_manager *mp_manager_free(mp_manager *m) {
-  /* One rebuilt in a worker belongs to the call; the worker releases it. */
-  if (!m || m->base.borrowed) return NULL;
-  mp_manager_shutdown(m);
+/* The last reference: the process that started the server shuts it
+ * down; anywhere else this only lets go of the handle. */
+static void manager_destroy(mp_object *o) {
+  mp_manager *m = (mp_manager *)o;
+  if (!m->base.borrowed) mp_manager_shutdown(m);
   mp__manager_release(m);
+}
+
+mp_manager *mp_manager_free(mp_manager *m) {
+  /* One rebuilt in a worker belongs to the call; the worker releases it.
+   * One a pool was given lives (and serves) until the pool is freed. */
+  if (m) mp__object_free(&m->base);
   return NULL;
 }
 
@@ -473,7 +481,7 @@ int mp__manager_twin(mp_manager *m, mp_manager **out) {
     return rc;
   }
   t->c->lanes = m->c->lanes;
-  t->base.ops = &manager_ops;
+  mp__object_init(&t->base, &manager_ops);
   t->base.borrowed = 1;
   *out = t;
   return MP_OK;
@@ -482,7 +490,7 @@ int mp__manager_twin(mp_manager *m, mp_manager **out) {
 mp_object *mp_manager_obj(mp_manager *m) { return m ? &m->base : NULL; }
 
 mp_manager *mp_call_manager(mp_call *call, size_t i) {
-  return (mp_manager *)mp__call_object(call, i, MP__KIND_MANAGER);
+  return (mp_manager *)mp__call_object(call, i, MP__KIND_MANAGER, "mp_call_manager");
 }
 
 /* The blob: u32 version, the name (u32 length + bytes), the token, then
@@ -533,7 +541,7 @@ int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t
   }
   m->lanes = shm;
   m->c->lanes = mp_shm_ptr(shm);
-  m->base.ops = &manager_ops;
+  mp__object_init(&m->base, &manager_ops);
   m->base.borrowed = 1;
   *out = &m->base;
   return MP_OK;

@@ -28,28 +28,44 @@ int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
   }
 }
 
-void mp__object_release(mp_object *o) {
-  if (!o) return;
-  switch (o->ops->kind) {
-  case MP__KIND_CONN:
-    mp__conn_release((mp_conn *)o);
-    break;
-  case MP__KIND_QUEUE:
-    mp__queue_release((mp_queue *)o);
-    break;
-  case MP__KIND_MANAGER:
-    mp__manager_release((mp_manager *)o);
-    break;
-  case MP__KIND_LOCK:
-  case MP__KIND_SEMAPHORE:
-  case MP__KIND_EVENT:
-  case MP__KIND_BARRIER:
-  case MP__KIND_CONDITION:
-  case MP__KIND_SHM:
-    mp__sync_release(o);
-    break;
-  default:
-    break;
+void mp__object_init(mp_object *o, const mp__object_ops *ops) {
+  o->ops = ops;
+  o->borrowed = 0;
+  o->refs = 1;
+}
+
+mp_object *mp__object_retain(mp_object *o) {
+  mp__atomic_add32(&o->refs, 1);
+  return o;
+}
+
+void mp__object_unref(mp_object *o) {
+  if (o && mp__atomic_add32(&o->refs, -1) == 0) o->ops->destroy(o);
+}
+
+void mp__object_free(mp_object *o) {
+  if (o && !o->borrowed) mp__object_unref(o);
+}
+
+void mp__object_release(mp_object *o) { mp__object_unref(o); }
+
+void mp__objects_after_task(mp_object **objects, size_t n) {
+  for (size_t i = 0; objects && i < n; i++)
+    if (objects[i] && objects[i]->ops->after_task) objects[i]->ops->after_task(objects[i]);
+}
+
+const char *mp__kind_phrase(int kind) {
+  switch (kind) {
+  case MP__KIND_CONN: return "a connection";
+  case MP__KIND_QUEUE: return "a queue";
+  case MP__KIND_LOCK: return "a lock";
+  case MP__KIND_SEMAPHORE: return "a semaphore";
+  case MP__KIND_EVENT: return "an event";
+  case MP__KIND_BARRIER: return "a barrier";
+  case MP__KIND_CONDITION: return "a condition";
+  case MP__KIND_SHM: return "shared memory";
+  case MP__KIND_MANAGER: return "a manager";
+  default: return "an object of an unknown kind";
   }
 }
 

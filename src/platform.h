@@ -10,6 +10,7 @@
 #ifndef MPROC_PLATFORM_H
 #define MPROC_PLATFORM_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,17 @@
 #  define MP__DEFAULT_START_METHOD MP_START_FORK
 #endif
 
-#if defined(_MSC_VER)
+/* MSVC's forms of thread-local storage and of the atomics below. A build
+ * for MinGW by clang with -fms-extensions -fms-volatile may take them too
+ * (-DMPROC_MSVC_FORMS): scripts/test's msvc leg runs the suite so, under
+ * Wine, since no MSVC runs here. */
+#if defined(_MSC_VER) || defined(MPROC_MSVC_FORMS)
+#  define MP__MSVC_FORMS 1
+#else
+#  define MP__MSVC_FORMS 0
+#endif
+
+#if MP__MSVC_FORMS
 #  define MP__THREAD_LOCAL __declspec(thread)
 #else
 #  define MP__THREAD_LOCAL _Thread_local
@@ -31,7 +42,7 @@
 
 /* Atomics on memory other processes share (relaxed reads for a quick
  * look; acquire/release where they order data). */
-#if defined(_MSC_VER)
+#if MP__MSVC_FORMS
 #  include <intrin.h>
 static inline uint64_t mp__atomic_load64(volatile uint64_t *p) {
   return (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
@@ -48,6 +59,9 @@ static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
 static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) {
   _InterlockedExchange((volatile long *)p, (long)v);
 }
+/* Release only: what came before is seen first (x86 and x64 keep stores
+ * in order, and MSVC's volatile stores have release semantics there). */
+static inline void mp__atomic_store32_release(volatile uint32_t *p, uint32_t v) { *p = v; }
 static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
   _InterlockedExchangeAdd64((volatile __int64 *)p, d);
 }
@@ -74,6 +88,10 @@ static inline uint32_t mp__atomic_add32(volatile uint32_t *p, int32_t d) {
   return __atomic_add_fetch(p, (uint32_t)d, __ATOMIC_SEQ_CST);
 }
 static inline void mp__atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+/* Release only: what came before is seen first; no fence after it. */
+static inline void mp__atomic_store32_release(volatile uint32_t *p, uint32_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
   __atomic_add_fetch(p, (uint64_t)d, __ATOMIC_SEQ_CST);
 }
@@ -88,7 +106,7 @@ static inline int mp__atomic_cas32(volatile uint32_t *p, uint32_t *expected, uin
 
 /* One step of a spin-wait: tells the CPU this is a busy loop (pause on
  * x86, yield on ARM), which saves power and lets a sibling hyperthread run. */
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#if MP__MSVC_FORMS && (defined(_M_X64) || defined(_M_IX86) || defined(__x86_64__) || defined(__i386__))
 static inline void mp__cpu_relax(void) { _mm_pause(); }
 #elif defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 static inline void mp__cpu_relax(void) { __builtin_ia32_pause(); }
@@ -111,10 +129,14 @@ int mp__platform_parent_init(void);
 int mp__cpu_count(void);
 int64_t mp__getpid(void);
 double mp__now(void);                    /* monotonic seconds */
+/* The same clock, to within a few milliseconds, and cheaper to read: for
+ * a pool's task_timeout, read once per item. The same in every process. */
+double mp__now_coarse(void);
 void mp__sleep(double seconds);
 void mp__yield(void);                    /* let another thread or process run */
 /* Is a process with this pid still running (not ended, not a zombie)?
- * 1 or 0. Used by tests that check no child outlived its parent. */
+ * 1 or 0. Used by tests that check no child outlived its parent, and by a
+ * Condition to pass over waiters that died in their wait. */
 int mp__pid_alive(int64_t pid);
 /* Sends the platform's SIGKILL equivalent to any pid (tests). */
 int mp__pid_kill(int64_t pid);
@@ -187,6 +209,9 @@ uint64_t mp__thread_id(void);
  * where the OS allows (pages cost memory only once written), gone when the
  * last mapping and handle are. No name is ever left behind. */
 int mp__shm_create(size_t size, mp__handle *h, void **addr);
+/* The same, not mapped here: for memory only a child writes, and that
+ * other children of this process then do not inherit a mapping of. */
+int mp__shm_new(size_t size, mp__handle *h);
 int mp__shm_attach(mp__handle h, size_t size, void **addr);
 /* Makes [addr, addr+len) of a mapping usable before its first use in this
  * process. Windows reserves a section and commits pages on demand; POSIX
@@ -198,18 +223,24 @@ void mp__shm_detach(void *addr, size_t size);
  * zero afterwards. Best effort: a no-op where the OS cannot. */
 void mp__shm_discard(void *addr, size_t len);
 
-/* The byte ring of a Queue: address space reserved once, memory only where
+/* The store of a Queue: address space reserved once, memory only where
  * messages are. It must hold one message of MP_MAX_MESSAGE. A build may
- * reserve less (-DMP__QUEUE_RING_BYTES=n, a multiple of 8, and then its
+ * reserve less (-DMP__QUEUE_RING_BYTES=n, a multiple of 16, and then its
  * queues take messages up to about n): scripts/test's valgrind leg does,
  * since valgrind's leak check reads every page a fork child inherited, and
- * reading a hole of the ring's memfd allocates it, 4 GiB per queue. */
+ * reading a hole of the ring's memfd allocates it, 4 GiB per queue.
+ * MP__QUEUE_WARM_BYTES (a multiple of 16) is the warm ring in front of the
+ * store, which a queue that keeps up cycles through without touching new
+ * pages (src/queue_ring.h). */
 #ifndef MP__QUEUE_RING_BYTES
 #  if UINTPTR_MAX > 0xFFFFFFFFu
 #    define MP__QUEUE_RING_BYTES ((uint64_t)4 << 30)
 #  else
 #    define MP__QUEUE_RING_BYTES (((uint64_t)1 << 30) + ((uint64_t)64 << 20))
 #  endif
+#endif
+#ifndef MP__QUEUE_WARM_BYTES
+#  define MP__QUEUE_WARM_BYTES ((uint64_t)64 << 20)
 #endif
 
 /* ------------------------------------------- process-shared synchronization
@@ -242,6 +273,9 @@ uint32_t mp__pwait_prepare(void *slot);
 int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout); /* OK or ETIMEDOUT */
 void mp__pwait_cancel(void *slot);
 void mp__pwait_wake_sleepers(void *slot, mp__handle h, int all);
+/* How many have announced themselves on the slot and not yet withdrawn
+ * (asleep, or about to be): what tests wait for before they wake them. */
+uint32_t mp__pwait_sleepers(void *slot);
 
 /* -------------------------------------------------------------- children */
 enum { MP__SIG_TERM = 15, MP__SIG_KILL = 9 };
@@ -255,9 +289,20 @@ typedef struct mp__spawn_options {
   /* fork: the child calls this and exits with its return value. */
   int (*fork_entry)(void *ud);
   void *fork_ud;
-  /* spawn: the one argument after the program name (the worker token). */
+  /* spawn: the one argument after the program name (the worker token).
+   * The child's environment gets it too, as MP__WORKER_ENV=<spawn_arg>
+   * (replacing any it would inherit), so a child whose mp_main was not
+   * given main's own argv still knows it is a worker. */
   const char *spawn_arg;
 } mp__spawn_options;
+
+#define MP__WORKER_ENV "MPROC_WORKER_TOKEN"
+
+/* Copies the environment variable name into buf (cap bytes, with its
+ * NUL) and removes it from this process's environment, so nothing this
+ * process starts inherits it. 1 if it was there and fit, else 0 (removed
+ * all the same). */
+int mp__env_take(const char *name, char *buf, size_t cap);
 
 /* The value handles[i] has inside a child started with method, known before
  * the spawn so it can be written into the bootstrap message. */
@@ -271,8 +316,16 @@ int64_t mp__child_pid(const mp__child *c);
 /* Waits up to timeout for the child to end and reaps it. MP_OK with
  * *exitcode: >= 0 the exit status, -N ended by signal N (Windows maps
  * terminate/kill to -15/-9 and crashes to the matching signal).
- * MP_ETIMEDOUT while it runs. Once ended, it answers the same again. */
+ * MP_ETIMEDOUT while it runs. Once ended, it answers the same again.
+ * MP__EXIT_UNKNOWN: it has ended, but something else reaped it (POSIX:
+ * SIGCHLD set to SIG_IGN, or a SIGCHLD handler that calls wait), so how
+ * it ended is lost. */
+#define MP__EXIT_UNKNOWN INT_MIN
 int mp__child_wait(mp__child *c, double timeout, int *exitcode);
+/* Waits up to timeout for the child to end, without reaping it: any
+ * number of threads may wait at once, and the child's exit status stays
+ * for mp__child_wait. MP_OK once it has ended, MP_ETIMEDOUT while it runs. */
+int mp__child_wait_exit(mp__child *c, double timeout);
 /* MP__SIG_TERM or MP__SIG_KILL; MP_OK if already ended. */
 int mp__child_signal(mp__child *c, int sig);
 /* Kills the child if it still runs, reaps it, frees c. */
@@ -328,5 +381,34 @@ int mp__worker_init_spawned(void);
 void mp__worker_guard_handles(const mp__handle *h, size_t n, size_t nclose);
 /* Flushes stdout and stderr and ends this process at once with code. */
 void mp__worker_exit(int code);
+/* Writes what is buffered in stdout and stderr (no call at all where
+ * nothing is: a fork child's pages stay shared). */
+void mp__flush_stdio(void);
+/* Calls a task so that a C++ exception it lets escape never unwinds past
+ * this call into the code below it (in a fork child, the parent's own
+ * frames): escaped(call) runs instead (to record the outcome), then the
+ * process ends. It runs whether or not anything below would have caught
+ * the exception. */
+typedef void (*mp__escape_fn)(mp_call *call);
+int mp__task_call(mp_task_fn fn, mp_call *call, mp__escape_fn escaped);
+/* Inside escaped: 1 when all that is known is that the task aborted
+ * (MinGW cannot tell an uncaught exception from abort()), 0 when an
+ * exception certainly escaped. */
+int mp__task_aborted(void);
+/* From here on, a task that calls exit(N) ends this process as a return
+ * would: stdout and stderr flushed, code N, and none of the program's
+ * atexit handlers or C++ static destructors run (with fork they are the
+ * parent's, and nothing of the parent's code runs in a child). Where the
+ * C library cannot say the code to a handler (only glibc's on_exit can),
+ * nothing changes: exit() runs what it would. */
+void mp__worker_fence_exit(void);
+/* Names this worker after the program, so ps, top and core files say what
+ * it is: on Linux its thread name (what /proc/PID/comm, top and a core
+ * file's name show), "prog: worker N" for a pool's worker N (pool_worker >=
+ * 0) and "prog: process" for a Process (pool_worker < 0), shortened to
+ * "prog:wN" / "prog:p" with prog cut where that would not fit the 15 bytes
+ * Linux keeps. Elsewhere nothing: a spawned child's command line already
+ * names the program (mp__spawn gives it the parent's argv[0]). */
+void mp__worker_set_name(int pool_worker);
 
 #endif /* MPROC_PLATFORM_H */

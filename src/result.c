@@ -70,9 +70,9 @@ int mp__result_decode(const uint8_t *p, size_t len, mp_result *res) {
     memcpy(res->message, msg, mlen);
     res->message[mlen] = '\0';
   }
-  if (status == MP_OK) {
-    if (!(res->data = malloc(dlen ? dlen : 1))) goto nomem;
-    if (dlen) memcpy(res->data, p + r.off, dlen);
+  if (status == MP_OK && dlen) { /* none: data stays NULL */
+    if (!(res->data = malloc(dlen))) goto nomem;
+    memcpy(res->data, p + r.off, dlen);
     res->len = dlen;
   }
   res->status = status;

@@ -24,12 +24,14 @@ struct mp_semaphore {
   sem_state *st;
 };
 
-static const mp__object_ops semaphore_ops = {MP__KIND_SEMAPHORE, "semaphore", mp__sync_export};
+static void semaphore_destroy(mp_object *o) { mp__semaphore_release((mp_semaphore *)o); }
+static const mp__object_ops semaphore_ops = {MP__KIND_SEMAPHORE, "semaphore", mp__sync_export, semaphore_destroy,
+                                             NULL};
 
 static mp_semaphore *semaphore_new(void) {
   mp_semaphore *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->o.base.ops = &semaphore_ops;
+  mp__object_init(&s->o.base, &semaphore_ops);
   mp__sync_seg_clear(&s->o.seg);
   return s;
 }
@@ -51,7 +53,7 @@ int mp_semaphore_create(mp_semaphore **out, unsigned value, unsigned max) {
   if (!s) return mp__set_error(MP_ENOMEM, "mp_semaphore_create: out of memory");
   if ((rc = mp__sync_seg_create(&s->o.seg, MP__KIND_SEMAPHORE, MP__SYNC_WITH_WAIT)) != MP_OK) {
     free(s);
-    return rc;
+    return mp__error_in("mp_semaphore_create", rc);
   }
   s->st = mp__sync_state(&s->o.seg);
   s->st->max = (uint32_t)max;
@@ -70,6 +72,8 @@ static int try_take(sem_state *st) {
 
 int mp_semaphore_acquire(mp_semaphore *s, double timeout) {
   if (!s) return mp__set_error(MP_EINVAL, "mp_semaphore_acquire: NULL semaphore");
+  int rc = mp__timeout_check("mp_semaphore_acquire", timeout);
+  if (rc != MP_OK) return rc;
   void *wait = mp__sync_wait_slot(&s->o.seg);
   if (try_take(s->st)) return MP_OK;
   double deadline = mp__deadline(timeout);
@@ -80,8 +84,8 @@ int mp_semaphore_acquire(mp_semaphore *s, double timeout) {
     if (left == 0)
       return mp__set_error(MP_ETIMEDOUT, timeout == 0 ? "mp_semaphore_acquire: the count is zero"
                                                       : "mp_semaphore_acquire: timed out");
-    int rc = mp__pwait_wait(wait, s->o.seg.wait, seen, left);
-    if (rc != MP_OK && rc != MP_ETIMEDOUT) return rc;
+    rc = mp__pwait_wait(wait, s->o.seg.wait, seen, left);
+    if (rc != MP_OK && rc != MP_ETIMEDOUT) return mp__error_in("mp_semaphore_acquire", rc);
   }
 }
 
@@ -106,14 +110,14 @@ int mp_semaphore_value(mp_semaphore *s, unsigned *value) {
 }
 
 mp_semaphore *mp_semaphore_free(mp_semaphore *s) {
-  if (s && !s->o.base.borrowed) mp__semaphore_release(s);
+  if (s) mp__object_free(&s->o.base);
   return NULL;
 }
 
 mp_object *mp_semaphore_obj(mp_semaphore *s) { return s ? &s->o.base : NULL; }
 
 mp_semaphore *mp_call_semaphore(mp_call *call, size_t i) {
-  return (mp_semaphore *)mp__call_object(call, i, MP__KIND_SEMAPHORE);
+  return (mp_semaphore *)mp__call_object(call, i, MP__KIND_SEMAPHORE, "mp_call_semaphore");
 }
 
 int mp__semaphore_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out) {

@@ -17,7 +17,8 @@ struct mp_shm {
 };
 
 static int shm_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
-static const mp__object_ops shm_ops = {MP__KIND_SHM, "shared memory", shm_export};
+static void shm_destroy(mp_object *o) { mp__shm_release((mp_shm *)o); }
+static const mp__object_ops shm_ops = {MP__KIND_SHM, "shared memory", shm_export, shm_destroy, NULL};
 
 /* Half the address space: anything above it cannot be mapped anyway. */
 #define SHM_MAX (SIZE_MAX >> 1)
@@ -25,7 +26,7 @@ static const mp__object_ops shm_ops = {MP__KIND_SHM, "shared memory", shm_export
 static mp_shm *shm_new(void) {
   mp_shm *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->base.ops = &shm_ops;
+  mp__object_init(&s->base, &shm_ops);
   s->h = MP__NO_HANDLE;
   return s;
 }
@@ -60,7 +61,7 @@ int mp_shm_create(mp_shm **out, size_t size) {
   s->size = size;
   if ((rc = map(s, 1)) != MP_OK) {
     mp__shm_release(s);
-    return rc;
+    return mp__error_in("mp_shm_create", rc);
   }
   *out = s;
   return MP_OK;
@@ -71,13 +72,15 @@ void *mp_shm_ptr(mp_shm *s) { return s ? s->ptr : NULL; }
 size_t mp_shm_size(mp_shm *s) { return s ? s->size : 0; }
 
 mp_shm *mp_shm_free(mp_shm *s) {
-  if (s && !s->base.borrowed) mp__shm_release(s);
+  if (s) mp__object_free(&s->base);
   return NULL;
 }
 
 mp_object *mp_shm_obj(mp_shm *s) { return s ? &s->base : NULL; }
 
-mp_shm *mp_call_shm(mp_call *call, size_t i) { return (mp_shm *)mp__call_object(call, i, MP__KIND_SHM); }
+mp_shm *mp_call_shm(mp_call *call, size_t i) {
+  return (mp_shm *)mp__call_object(call, i, MP__KIND_SHM, "mp_call_shm");
+}
 
 static int shm_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob) {
   mp_shm *s = (mp_shm *)o;

@@ -16,8 +16,12 @@ typedef struct sync_header {
 
 enum { H_SHM = 1, H_LOCK = 2, H_WAIT = 4 };
 
+/* How big a kind's segment is: every process that maps it knows it. */
+static size_t seg_size(int kind) { return kind == MP__KIND_CONDITION ? MP__SYNC_COND_SIZE : MP__SYNC_PAGE; }
+
 void mp__sync_seg_clear(mp__sync_seg *s) {
   s->mem = NULL;
+  s->size = 0;
   s->shm = s->lock = s->wait = MP__NO_HANDLE;
 }
 
@@ -26,25 +30,29 @@ void *mp__sync_wait_slot(const mp__sync_seg *s) { return s->mem + WAIT_OFFSET; }
 void *mp__sync_state(const mp__sync_seg *s) { return s->mem + STATE_OFFSET; }
 
 void mp__sync_seg_release(mp__sync_seg *s) {
-  mp__shm_detach(s->mem, MP__SYNC_PAGE);
+  if (s->mem) mp__shm_detach(s->mem, s->size);
   mp__handle_close(s->shm);
   mp__handle_close(s->lock);
   mp__handle_close(s->wait);
   mp__sync_seg_clear(s);
 }
 
-/* Maps and commits the page (Windows sections are only reserved). */
-static int map_page(mp__sync_seg *s, int create) {
+/* Maps and commits the segment (Windows sections are only reserved). */
+static int map_page(mp__sync_seg *s, int kind, int create) {
   void *mem = NULL;
-  int rc = create ? mp__shm_create(MP__SYNC_PAGE, &s->shm, &mem) : mp__shm_attach(s->shm, MP__SYNC_PAGE, &mem);
-  if (rc == MP_OK && (rc = mp__shm_commit(mem, MP__SYNC_PAGE)) != MP_OK) mp__shm_detach(mem, MP__SYNC_PAGE);
-  if (rc == MP_OK) s->mem = mem;
+  size_t size = seg_size(kind);
+  int rc = create ? mp__shm_create(size, &s->shm, &mem) : mp__shm_attach(s->shm, size, &mem);
+  if (rc == MP_OK && (rc = mp__shm_commit(mem, size)) != MP_OK) mp__shm_detach(mem, size);
+  if (rc == MP_OK) {
+    s->mem = mem;
+    s->size = size;
+  }
   return rc;
 }
 
 int mp__sync_seg_create(mp__sync_seg *s, int kind, unsigned slots) {
   mp__sync_seg_clear(s);
-  int rc = map_page(s, 1);
+  int rc = map_page(s, kind, 1);
   if (rc == MP_OK && (slots & MP__SYNC_WITH_LOCK)) rc = mp__plock_init(mp__sync_lock_slot(s), &s->lock);
   if (rc == MP_OK && (slots & MP__SYNC_WITH_WAIT)) rc = mp__pwait_init(mp__sync_wait_slot(s), &s->wait);
   if (rc != MP_OK) {
@@ -84,7 +92,7 @@ int mp__sync_seg_import(mp__sync_seg *s, int kind, const mp__handle *handles, si
     if (*used == avail) well_formed = 0;
     else *dst[i] = handles[(*used)++];
   }
-  int rc = well_formed ? map_page(s, 0)
+  int rc = well_formed ? map_page(s, kind, 0)
                        : mp__set_error(MP_EPROTO, "malformed bootstrap message: synchronization object description");
   if (rc == MP_OK) {
     const sync_header *h = (const sync_header *)s->mem;
@@ -120,30 +128,5 @@ int mp__sync_import(uint32_t kind, const mp__handle *handles, size_t nhandles, c
     return mp__shm_import(handles, nhandles, &r, out);
   default:
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: unknown object kind %lu", (unsigned long)kind);
-  }
-}
-
-void mp__sync_release(mp_object *o) {
-  switch (o->ops->kind) {
-  case MP__KIND_LOCK:
-    mp__lock_release((mp_lock *)o);
-    break;
-  case MP__KIND_SEMAPHORE:
-    mp__semaphore_release((mp_semaphore *)o);
-    break;
-  case MP__KIND_EVENT:
-    mp__event_release((mp_event *)o);
-    break;
-  case MP__KIND_BARRIER:
-    mp__barrier_release((mp_barrier *)o);
-    break;
-  case MP__KIND_CONDITION:
-    mp__condition_release((mp_condition *)o);
-    break;
-  case MP__KIND_SHM:
-    mp__shm_release((mp_shm *)o);
-    break;
-  default:
-    break;
   }
 }

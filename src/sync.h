@@ -1,22 +1,28 @@
 /* Synchronization objects and shared memory: what they share, and what
  * the object layer (src/object.c) calls to rebuild them in a worker.
  *
- * Every lock, semaphore, event, barrier and condition lives in one page of
- * shared memory of its own (a "sync segment"): a header naming its kind,
- * one lock slot and one wait-point slot (src/platform.h), then the
- * object's own state. The slots a kind needs are set up by its creator;
- * on Windows each comes with a kernel handle that travels with the page. */
+ * Every lock, semaphore, event, barrier and condition lives in shared
+ * memory of its own (a "sync segment"): a header naming its kind, one lock
+ * slot and one wait-point slot (src/platform.h), then the object's own
+ * state. A segment is one page, except a condition's, which also holds a
+ * table of its waiters (MP__SYNC_COND_SIZE). The slots a kind needs are set
+ * up by its creator; on Windows each comes with a kernel handle that
+ * travels with the memory. */
 #ifndef MPROC_SYNC_H
 #define MPROC_SYNC_H
 
 #include "core.h"
 
 #define MP__SYNC_PAGE 4096
+/* A condition's segment: room for MP_CONDITION_MAX_WAITERS waiters of 16
+ * bytes after the header and state, in whole pages. */
+#define MP__SYNC_COND_SIZE (5 * MP__SYNC_PAGE)
 
 enum { MP__SYNC_WITH_LOCK = 1, MP__SYNC_WITH_WAIT = 2 };
 
 typedef struct mp__sync_seg {
-  uint8_t *mem;             /* MP__SYNC_PAGE bytes, or NULL */
+  uint8_t *mem;             /* size bytes, or NULL */
+  size_t size;              /* MP__SYNC_PAGE, or MP__SYNC_COND_SIZE for a condition */
   mp__handle shm, lock, wait;
 } mp__sync_seg;
 
@@ -32,7 +38,8 @@ int mp__sync_seg_create(mp__sync_seg *s, int kind, unsigned slots);
 void mp__sync_seg_release(mp__sync_seg *s);
 void *mp__sync_lock_slot(const mp__sync_seg *s);
 void *mp__sync_wait_slot(const mp__sync_seg *s);
-/* The object's own state: MP__SYNC_PAGE - 256 bytes, zeroed at creation. */
+/* The object's own state: the segment's size - 256 bytes, zeroed at
+ * creation. */
 void *mp__sync_state(const mp__sync_seg *s);
 
 /* Parent side: appends the segment's handles and description. */
@@ -48,9 +55,9 @@ int mp__sync_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf
 /* Object layer: every kind from MP__KIND_LOCK to MP__KIND_SHM. */
 int mp__sync_import(uint32_t kind, const mp__handle *handles, size_t nhandles, const uint8_t *blob,
                     size_t bloblen, mp_object **out);
-void mp__sync_release(mp_object *o);
 
-/* Each kind's import (whole blob) and release of a rebuilt object. */
+/* Each kind's import (whole blob), and the destruction of one (the
+ * object's last reference gone, or one half made). */
 int mp__lock_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
 int mp__semaphore_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
 int mp__event_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
@@ -70,7 +77,16 @@ int mp__lock_import_part(const mp__handle *handles, size_t avail, size_t *used, 
 int mp__lock_held(mp_lock *l);                 /* by the calling thread: 1 or 0 */
 /* Lets go of every level the calling thread holds; returns how many. */
 uint32_t mp__lock_release_all(mp_lock *l);
-/* Takes the lock again (blocking) at that depth: MP_OK or MP_EOWNERDEAD. */
-int mp__lock_restore(mp_lock *l, uint32_t depth);
+/* Takes the lock again (blocking) at that depth: MP_OK or MP_EOWNERDEAD
+ * (a message naming api). */
+int mp__lock_restore(mp_lock *l, uint32_t depth, const char *api);
+/* If the calling thread holds l, lets go of it as its death would: the
+ * next acquirer gets MP_EOWNERDEAD. What a task's return and a free of a
+ * held lock do. */
+void mp__lock_abandon_if_held(mp_lock *l);
+
+/* Tests: a condition whose waiter table has capacity places (at most
+ * MP_CONDITION_MAX_WAITERS), to reach a full table with a few waiters. */
+int mp__condition_create_sized(mp_condition **out, mp_lock *lock, uint32_t capacity);
 
 #endif

@@ -53,6 +53,7 @@ void mp__frame_reader_init(mp__frame_reader *r, mp__handle h, size_t max_len) {
   memset(r, 0, sizeof *r);
   r->h = h;
   r->max_len = max_len;
+  r->max_alloc = SIZE_MAX;
 }
 
 static void drop_body(mp__frame_reader *r) {
@@ -72,8 +73,10 @@ static int broken(mp__frame_reader *r, int code) {
 }
 
 /* Bytes for the frame: first what the read-ahead holds; a large request
- * reads straight into dst, a small one refills the read-ahead. */
+ * reads straight into dst, a small one refills the read-ahead. An exact
+ * reader reads only what the frame still needs. */
 static int source_read(mp__frame_reader *r, uint8_t *dst, size_t cap, size_t *got, double deadline) {
+  if (r->exact) return mp__read(r->h, dst, cap, got, mp__remaining(deadline));
   if (r->ahead_off == r->ahead_len && cap < AHEAD_SIZE) {
     r->ahead_off = r->ahead_len = 0;
     int rc = mp__read(r->h, r->ahead, AHEAD_SIZE, &r->ahead_len, mp__remaining(deadline));
@@ -119,13 +122,14 @@ static void frame_done(mp__frame_reader *r) {
   r->head_got = 0;
 }
 
-/* Grows the internal body buffer in step with what has arrived. */
+/* Grows the internal body buffer in step with what has arrived. Out of
+ * memory breaks nothing: what arrived stays, for a later call. */
 static int grow_body(mp__frame_reader *r, size_t len) {
   size_t cap = r->body_cap ? r->body_cap * 2 : BODY_FIRST_CHUNK;
   if (cap < r->body_got + 1) cap = r->body_got + 1;
   if (cap > len) cap = len;
-  uint8_t *p = realloc(r->body, cap ? cap : 1);
-  if (!p) return mp__set_error(MP_ENOMEM, "frame reader: out of memory for a %llu-byte message",
+  uint8_t *p = cap <= r->max_alloc ? realloc(r->body, cap ? cap : 1) : NULL;
+  if (!p) return mp__set_error(MP_ENOMEM, "out of memory for a %llu-byte message (it stays, to be received again)",
                                (unsigned long long)len);
   r->body = p;
   r->body_cap = cap;
@@ -137,48 +141,65 @@ static int stream_ended_in_body(mp__frame_reader *r) {
                                  (unsigned long long)r->body_got, (unsigned long long)r->header.len));
 }
 
-int mp__frame_read_body(mp__frame_reader *r, void *dst, double timeout, void **out) {
-  mp__frame_header h;
-  int rc = mp__frame_read_header(r, timeout, &h);
-  if (rc != MP_OK) return rc;
-  double deadline = mp__deadline(timeout);
-  size_t len = (size_t)h.len;
-  if (dst && !r->body && r->body_got == 0) {
-    /* Straight into the caller's memory: no copy, no allocation. */
-    size_t got = 0;
-    while (got < len) {
-      size_t n = 0;
-      rc = source_read(r, (uint8_t *)dst + got, len - got, &n, deadline);
-      if (rc != MP_OK) {
-        r->body_got = got;
-        if (rc == MP_ECLOSED) return stream_ended_in_body(r);
-        if (got == 0) return rc;
-        /* Keep the partial bytes: the next call may bring another buffer. */
-        r->body = malloc(got);
-        if (!r->body) return broken(r, mp__set_error(MP_ENOMEM, "frame reader: out of memory"));
-        memcpy(r->body, dst, got);
-        r->body_cap = got;
-        return rc;
-      }
-      got += n;
-    }
-    frame_done(r);
-    return MP_OK;
-  }
+/* Takes the current frame's body into the internal buffer, as far as it
+ * has arrived by the deadline. */
+static int buffer_body(mp__frame_reader *r, size_t len, double deadline) {
   while (r->body_got < len) {
-    if (r->body_got == r->body_cap && (rc = grow_body(r, len)) != MP_OK) return broken(r, rc);
+    int rc;
+    if (r->body_got == r->body_cap && (rc = grow_body(r, len)) != MP_OK) return rc;
     size_t n = 0;
     rc = source_read(r, r->body + r->body_got, r->body_cap - r->body_got, &n, deadline);
     if (rc == MP_ECLOSED) return stream_ended_in_body(r);
     if (rc != MP_OK) return rc;
     r->body_got += n;
   }
+  return MP_OK;
+}
+
+/* Straight into the caller's memory, after what was buffered: no copy of
+ * the rest, no allocation. */
+static int body_into(mp__frame_reader *r, uint8_t *dst, size_t len, double deadline) {
+  size_t had = r->body_got, got = had;
+  if (had) memcpy(dst, r->body, had);
+  while (got < len) {
+    size_t n = 0;
+    int rc = source_read(r, dst + got, len - got, &n, deadline);
+    if (rc == MP_ECLOSED) {
+      r->body_got = got;
+      return stream_ended_in_body(r);
+    }
+    if (rc != MP_OK) {
+      if (got == had) return rc;
+      /* Keep the partial bytes: the next call may bring another buffer. */
+      if (got > r->body_cap) {
+        uint8_t *p = got <= r->max_alloc ? realloc(r->body, got) : NULL;
+        if (!p)
+          return broken(r, mp__set_error(MP_ENOMEM, "out of memory to keep a message cut short by a timeout: "
+                                                    "the connection is broken"));
+        r->body = p;
+        r->body_cap = got;
+      }
+      memcpy(r->body + had, dst + had, got - had);
+      r->body_got = got;
+      return rc;
+    }
+    got += n;
+  }
+  drop_body(r);
+  return MP_OK;
+}
+
+int mp__frame_read_body(mp__frame_reader *r, void *dst, double timeout, void **out) {
+  mp__frame_header h;
+  int rc = mp__frame_read_header(r, timeout, &h);
+  if (rc != MP_OK) return rc;
+  double deadline = mp__deadline(timeout);
+  size_t len = (size_t)h.len;
   if (dst) {
-    if (len) memcpy(dst, r->body, len);
-    drop_body(r);
+    if ((rc = body_into(r, dst, len, deadline)) != MP_OK) return rc;
   } else {
-    if (!r->body && !(r->body = malloc(1)))
-      return broken(r, mp__set_error(MP_ENOMEM, "frame reader: out of memory"));
+    if ((rc = buffer_body(r, len, deadline)) != MP_OK) return rc;
+    if (!r->body && !(r->body = malloc(1))) return mp__set_error(MP_ENOMEM, "out of memory");
     *out = r->body;
     r->body = NULL;
     r->body_cap = r->body_got = 0;
@@ -193,6 +214,13 @@ int mp__frame_reader_pending(const mp__frame_reader *r) {
 
 int mp__frame_reader_fill(mp__frame_reader *r, double timeout) {
   if (r->error) return r->error;
+  if (r->exact) {
+    /* The whole next frame, so that reading it would not block. */
+    mp__frame_header h;
+    double deadline = mp__deadline(timeout);
+    int rc = mp__frame_read_header(r, timeout, &h);
+    return rc != MP_OK ? rc : buffer_body(r, (size_t)h.len, deadline);
+  }
   if (mp__frame_reader_pending(r)) return MP_OK;
   r->ahead_off = r->ahead_len = 0;
   return mp__read(r->h, r->ahead, AHEAD_SIZE, &r->ahead_len, timeout);

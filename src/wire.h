@@ -20,8 +20,7 @@ enum mp__frame_type {
   MP__FRAME_BOOT = 1,    /* parent -> spawned child: what to run */
   MP__FRAME_RESULT = 2,  /* worker -> parent: a task's outcome */
   MP__FRAME_DATA = 3,    /* a Connection message */
-  MP__FRAME_TASK = 4,    /* pool -> worker: a chunk of items to run */
-  MP__FRAME_CHUNK = 5,   /* worker -> pool: the outcomes of one chunk */
+  /* 4 and 5 were the pool's, which no longer uses pipes: never sent. */
   MP__FRAME_MGR_REQUEST = 6, /* manager client -> server: one call */
   MP__FRAME_MGR_REPLY = 7,   /* manager server -> client: its outcome */
   MP__FRAME_MGR_DOORBELL = 8, /* manager, either way: look at your lane (no body) */
@@ -59,11 +58,20 @@ typedef struct mp__frame_reader {
   uint8_t *body;                   /* internal body buffer, grows as bytes arrive */
   size_t body_cap, body_got;
   size_t ahead_off, ahead_len;
+  /* 1: never read past the frame being read (see mp__frame_reader_init). */
+  int exact;
+  /* The most the reader allocates for one body (SIZE_MAX; tests lower it
+   * to see what running out of memory does). */
+  size_t max_alloc;
   /* Read-ahead, inline so a reader allocates nothing for small frames:
    * a header and a small payload arrive in one read. */
   uint8_t ahead[MP__READ_AHEAD];
 } mp__frame_reader;
 
+/* A reader with read-ahead: fewer system calls, but bytes past the frame
+ * it delivers may sit in this process. Set exact = 1 after init for a
+ * handle other processes may read next (a Connection end can be handed
+ * on): it then reads a frame's header, then its body, and nothing more. */
 void mp__frame_reader_init(mp__frame_reader *r, mp__handle h, size_t max_len);
 void mp__frame_reader_release(mp__frame_reader *r);
 /* Until a whole header has arrived: MP_OK and *h, MP_ETIMEDOUT, MP_ECLOSED
@@ -72,13 +80,18 @@ void mp__frame_reader_release(mp__frame_reader *r);
  * body is taken. */
 int mp__frame_read_header(mp__frame_reader *r, double timeout, mp__frame_header *h);
 /* Reads the body of the current frame. With dst (at least header.len
- * bytes) the body lands there; without, *out receives a malloc'd copy the
- * caller frees (a 0-byte body gives a non-NULL 1-byte allocation).
- * MP_ETIMEDOUT keeps the progress for the next call. */
+ * bytes, non-NULL even for 0) the body lands there; without, *out receives
+ * a malloc'd copy the caller frees (a 0-byte body gives a non-NULL 1-byte
+ * allocation). MP_ETIMEDOUT, and MP_ENOMEM, keep the progress for the next
+ * call. */
 int mp__frame_read_body(mp__frame_reader *r, void *dst, double timeout, void **out);
 /* Anything already buffered (a later read would not block on its first byte)? */
 int mp__frame_reader_pending(const mp__frame_reader *r);
-/* Tries one read into the read-ahead buffer: MP_OK if bytes arrived. */
+/* Tries one read into the read-ahead buffer: MP_OK if bytes arrived. An
+ * exact reader takes in the whole next frame instead: MP_OK once it is
+ * all here (reading it will not block), MP_ETIMEDOUT with the progress
+ * kept, or what reading it would return (MP_ECLOSED, MP_EPROTO,
+ * MP_ENOMEM). */
 int mp__frame_reader_fill(mp__frame_reader *r, double timeout);
 
 #endif

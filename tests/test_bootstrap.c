@@ -109,6 +109,7 @@ static void objects_before_main_fail_with_the_fix(void **state) {
   assert_int_equal(before.pipe_before, MP_EBOOTSTRAP);
   assert_int_equal(before.process_before, MP_EBOOTSTRAP);
   assert_non_null(strstr(before.pipe_message, "call mp_main(argc, argv) at the top of main()"));
+  assert_int_equal(strncmp(before.pipe_message, "mp_pipe: ", 9), 0); /* named by the call */
 }
 
 static void register_after_main_is_refused(void **state) {
@@ -200,7 +201,8 @@ int main(int argc, char **argv) {
   }
   if (argc > 1 && strcmp(argv[1], "--expect-bad-env") == 0) {
     int rc = mp_main(argc, argv);
-    if (rc != MP_EINVAL || !strstr(mp_last_error(), "MPROC_START_METHOD")) {
+    if (rc != MP_EINVAL || !strstr(mp_last_error(), "MPROC_START_METHOD") ||
+        strncmp(mp_last_error(), "mp_main: ", 9) != 0) {
       fprintf(stderr, "expected MP_EINVAL naming MPROC_START_METHOD, got %s: %s\n", mp_err_name(rc),
               mp_last_error());
       return 1;

@@ -300,6 +300,7 @@ static void a_failing_initializer_fails_the_work(void **state) {
   TU_CHECK(mp_pool_apply(p, "square", &x, sizeof x, &r), MP_OK);
   assert_int_equal(r.status, MP_ETASK);
   assert_non_null(strstr(r.message, "no database"));
+  assert_non_null(strstr(r.message, "initializer \"bad_init\"")); /* named, whatever it said */
   mp_result_clear(&r);
   mp_pool_free(p);
   o.initializer = "no_such_task";

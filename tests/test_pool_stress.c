@@ -52,7 +52,7 @@ static void threaded_parent_survives_many_replacements(void **state) {
   /* fork where there is one: that is the method the caveat is about. */
   /* Under the sanitizers every start and every malloc of the busy thread
    * costs ten times as much: the same test, a fifth of the rounds. */
-  int replacements = tu_under_valgrind() ? 50 : tu_sanitized() ? 200 : 1000;
+  int replacements = tu_light() ? 50 : tu_sanitized() ? 200 : 1000;
   /* Not malloc under ASan or TSan: their allocators (GCC 12's runtimes)
    * are not locked around fork, so a child that needs a fresh chunk while
    * this thread holds that lock hangs, whatever mproc does (seen under
@@ -102,7 +102,7 @@ static int next_number(void *ud, size_t index, mp_slice *item) {
 
 static void imap_of_ten_million_items_in_flat_memory(void **state) {
   (void)state;
-  size_t total = tu_under_valgrind() ? 100000 : tu_sanitized() ? 1000000 : 10000000;
+  size_t total = tu_light() ? 100000 : tu_sanitized() ? 1000000 : 10000000;
   mp_pool *p = NULL;
   mp_pool_options o = {0};
   o.workers = 2;

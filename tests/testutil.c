@@ -1,3 +1,4 @@
+#define _CRT_SECURE_NO_WARNINGS /* getenv is fine here (MSVC deprecates it) */
 #include "testutil.h"
 
 #include <signal.h>
@@ -20,6 +21,10 @@ void tu_main(int argc, char **argv) {
     fprintf(stderr, "mp_main: %s\n", mp_last_error());
     exit(2);
   }
+  /* MPROC_TEST_FILTER=name runs the tests whose names match (cmocka's
+   * pattern: * and ?), for a quick look at one. */
+  const char *only = getenv("MPROC_TEST_FILTER");
+  if (only && *only) cmocka_set_test_filter(only);
 }
 
 void tu_check(int rc, int want, const char *expr, const char *file, int line) {
@@ -155,4 +160,9 @@ int tu_under_valgrind(void) {
   return v && strcmp(v, "1") == 0;
 }
 
-size_t tu_scale(size_t full, size_t light) { return tu_under_valgrind() ? light : full; }
+int tu_light(void) {
+  const char *v = getenv("MPROC_TEST_LIGHT");
+  return tu_under_valgrind() || (v && strcmp(v, "1") == 0);
+}
+
+size_t tu_scale(size_t full, size_t light) { return tu_light() ? light : full; }

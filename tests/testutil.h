@@ -50,7 +50,11 @@ int tu_sanitized(void);
  * heavy tests take fewer rounds and smaller messages (what each checks
  * stays the same), and memory figures mean nothing. */
 int tu_under_valgrind(void);
-/* full, or light under valgrind. */
+/* 1 under valgrind, and where MPROC_TEST_LIGHT=1: runs that want every
+ * path taken, not every path taken many times (scripts/test's coverage
+ * leg, and the msvc leg's second run of the suite under Wine). */
+int tu_light(void);
+/* full, or light where tu_light(). */
 size_t tu_scale(size_t full, size_t light);
 /* The start method this run uses (MPROC_START_METHOD), as a name. */
 const char *tu_method(void);

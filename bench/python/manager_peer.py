@@ -1,8 +1,9 @@
 """Python's multiprocessing.Manager().dict() on the same figures as
-bench_manager_roundtrip (which runs this script itself when python3 is on
-PATH, so both figures come from the same moment of the machine).
+bench_manager_roundtrip, one run of each, 0.2 s x scale per figure
+(bench_manager_roundtrip, run alone, runs this script itself right after
+its own figures).
 
-    python3 bench/python/manager_peer.py [seconds per figure, default 1]
+    python3 bench/python/manager_peer.py [scale, default 1]
 
 One client process, one 16-byte value under one key, each call a full
 round trip to the manager's server process. Prints lines of the form
@@ -10,8 +11,9 @@ round trip to the manager's server process. Prints lines of the form
 in mproc needs Python.
 """
 import multiprocessing as mp
-import sys
 import time
+
+from peer_cli import scale_arg
 
 
 def slice_rate(fn, secs):
@@ -27,14 +29,8 @@ def slice_rate(fn, secs):
             return n / (now - t0)
 
 
-def rate(fn, secs):
-    # The best of five slices, as the C benchmark does: a slice in which
-    # other programs took the CPUs measures them, not this.
-    return max(slice_rate(fn, secs / 5) for _ in range(5))
-
-
 def main():
-    secs = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    secs = 0.2 * scale_arg("Python's Manager().dict() set and get round trips, one run of each.")
     with mp.Manager() as manager:
         d = manager.dict()
         value = bytes(16)
@@ -46,8 +42,8 @@ def main():
         def get():
             return d["key"]
 
-        put_rate = rate(put, secs)
-        get_rate = rate(get, secs)
+        put_rate = slice_rate(put, secs)
+        get_rate = slice_rate(get, secs)
     print(f"python set {put_rate:.0f}")
     print(f"python get {get_rate:.0f}")
     print(f"@ manager.set python {1e6 / put_rate:.2f} us")

@@ -1,13 +1,16 @@
-"""Python's multiprocessing.Pool on the figures of bench_pool.
+"""Python's multiprocessing.Pool on the figures of bench_pool, one run of
+each, taken the same way.
 
     python3 bench/python/pool_peer.py [scale, default 1]
 
-Same figures, same shape of output, so scripts/bench can set them side by
-side. Peer benchmarks only: nothing in mproc needs Python.
+Peer benchmarks only: nothing in mproc needs Python.
 """
 import multiprocessing as mp
-import sys
 import time
+
+from peer_cli import scale_arg
+
+WORKERS = range(1, 9)
 
 
 def noop(x):
@@ -20,7 +23,7 @@ def square(x):
 
 def burn(x):
     h = x
-    for _ in range(40000):  # about the C task's millisecond, in Python
+    for _ in range(40000):  # a few milliseconds: the C task's work, in Python's time
         h = (h * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
     return h
 
@@ -39,50 +42,46 @@ def map_rate(pool, fn, n, chunksize=None):
     return n / (time.perf_counter() - t0)
 
 
-def create_map_free(method):
+def create_map_free(method, n):
     ctx = mp.get_context(method)
     t0 = time.perf_counter()
-    with ctx.Pool(2) as pool:
-        pool.map(square, [1, 2, 3, 4])
-    return time.perf_counter() - t0
+    for _ in range(n):
+        with ctx.Pool(2) as pool:
+            pool.map(square, [1, 2, 3, 4])
+    return (time.perf_counter() - t0) / n
+
+
+def burn_seconds(workers, n):
+    with mp.Pool(workers) as pool:
+        return n / map_rate(pool, burn, n)
 
 
 def main():
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    scale = scale_arg("Python's Pool on bench_pool's figures, one run of each.")
     mp.set_start_method("fork")
-    rounds = 5
-    rt, map_default, map_one, cmf_fork, cmf_spawn = 1e9, 0.0, 0.0, 1e9, 1e9
     with mp.Pool(2) as pool:
-        apply_round_trip(pool, 50)
-        for _ in range(rounds):
-            rt = min(rt, apply_round_trip(pool, int(1000 * scale)))
-            map_default = max(map_default, map_rate(pool, square, 200_000))
-            map_one = max(map_one, map_rate(pool, square, int(5000 * scale), 1))
-    for _ in range(rounds):
-        cmf_fork = min(cmf_fork, create_map_free("fork"))
-        cmf_spawn = min(cmf_spawn, create_map_free("spawn"))
-    counts = [1, 2, 4]
-    took = [1e9, 1e9, 1e9]
-    n = int(200 * scale)
-    for _ in range(3):
-        for k, workers in enumerate(counts):
-            with mp.Pool(workers) as pool:
-                took[k] = min(took[k], 1 / map_rate(pool, burn, n))
-    speedup = took[0] / took[1]
-    print(f"# python multiprocessing.Pool, 2 workers, best of {rounds} rounds, on this machine")
+        apply_round_trip(pool, 50)  # warm
+        rt = apply_round_trip(pool, max(10, int(1000 * scale)))
+        map_default = map_rate(pool, square, 200_000)
+        map_one = map_rate(pool, square, max(10, int(5000 * scale)), 1)
+    cmf = {m: create_map_free(m, max(1, int(5 * scale))) for m in ("fork", "spawn")}
+    n = max(8, int(100 * scale))
+    one = burn_seconds(1, n)
+    speedup = {w: 1.0 if w == 1 else one / burn_seconds(w, n) for w in WORKERS}
+    print("# python multiprocessing.Pool, 2 workers, one run of each figure, on this machine")
     print(f"apply round trip (no-op)             {rt * 1e6:10.1f} us")
     print(f"map 200k 8-byte items, default chunks{map_default / 1e6:10.2f} M items/s")
     print(f"map chunksize 1                      {map_one / 1e3:10.1f} k tasks/s")
-    print(f"create + first map + free, fork      {cmf_fork * 1e3:10.2f} ms")
-    print(f"create + first map + free, spawn     {cmf_spawn * 1e3:10.2f} ms")
-    print(f"CPU-bound map speed-up, 2 workers    {speedup:10.2f} x")
+    print(f"create + first map + free, fork      {cmf['fork'] * 1e3:10.2f} ms")
+    print(f"create + first map + free, spawn     {cmf['spawn'] * 1e3:10.2f} ms")
+    print(f"CPU-bound map speed-up, 2 workers    {speedup[2]:10.2f} x")
     print(f"@ pool.apply_rt python {rt * 1e6:.1f} us")
     print(f"@ pool.map_default python {map_default / 1e6:.3f} M/s")
     print(f"@ pool.map_chunk1 python {map_one / 1e3:.1f} k/s")
-    print(f"@ pool.create_map_free.fork python {cmf_fork * 1e3:.2f} ms")
-    print(f"@ pool.create_map_free.spawn python {cmf_spawn * 1e3:.2f} ms")
-    for k, workers in enumerate(counts):
-        print(f"@ pool.speedup.{workers} python {took[0] / took[k]:.2f} x")
+    for m in ("fork", "spawn"):
+        print(f"@ pool.create_map_free.{m} python {cmf[m] * 1e3:.2f} ms")
+    for w in WORKERS:
+        print(f"@ pool.speedup.{w} python {speedup[w]:.2f} x")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
-"""Python's multiprocessing.Process start + join, fork and spawn.
+"""Python's multiprocessing.Process start + join, fork and spawn: the same
+figure as bench_process_start, one run of each (the mean over its starts).
 
-    python3 bench/python/process_peer.py [rounds, default 10]
+    python3 bench/python/process_peer.py [scale, default 1]
 
-The same figure as bench_process_start: a child that does nothing, started
-and joined, best of several rounds. Peer benchmarks only.
+Peer benchmarks only: nothing in mproc needs Python.
 """
 import multiprocessing as mp
-import sys
 import time
+
+from peer_cli import scale_arg
 
 
 def noop():
@@ -24,15 +25,14 @@ def per_start(ctx, n):
 
 
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    fork, spawn = mp.get_context("fork"), mp.get_context("spawn")
-    best_fork = min(per_start(fork, 50) for _ in range(rounds))
-    best_spawn = min(per_start(spawn, 5) for _ in range(max(2, rounds // 3)))
+    scale = scale_arg("Python's Process start + join, fork (50 x scale starts) and spawn (5 x scale).")
+    fork = per_start(mp.get_context("fork"), max(2, int(50 * scale)))
+    spawn = per_start(mp.get_context("spawn"), max(2, int(5 * scale)))
     print("# python multiprocessing.Process start + join")
-    print(f"python fork start+join  {best_fork * 1e6:9.1f} us")
-    print(f"python spawn start+join {best_spawn * 1e6:9.1f} us")
-    print(f"@ process.start.fork python {best_fork * 1e6:.1f} us")
-    print(f"@ process.start.spawn python {best_spawn * 1e6:.1f} us")
+    print(f"python fork start+join  {fork * 1e6:9.1f} us")
+    print(f"python spawn start+join {spawn * 1e6:9.1f} us")
+    print(f"@ process.start.fork python {fork * 1e6:.1f} us")
+    print(f"@ process.start.spawn python {spawn * 1e6:.1f} us")
 
 
 if __name__ == "__main__":

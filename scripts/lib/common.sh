@@ -27,6 +27,7 @@ pkg_present() {
     gcc) have gcc ;;
     g++) have g++ ;;
     pkg-config) have pkg-config || have pkgconf ;;
+    doxygen) have doxygen ;;
     libcmocka-dev) have_c_header cmocka.h ;;
     gcc-mingw-w64-x86-64) have x86_64-w64-mingw32-gcc ;;
     g++-mingw-w64-x86-64) have x86_64-w64-mingw32-g++ ;;
@@ -35,6 +36,10 @@ pkg_present() {
     wine64) [[ -x /usr/lib/wine/wine64 ]] || have wine64 ;;
     xz-utils) have xz ;;
     clang) have clang ;;
+    clang-16) have clang-16 && have clang++-16 ;;
+    libwine-dev) [[ -f /usr/include/wine/wine/windows/windows.h && -f /usr/include/wine/wine/msvcrt/stdio.h ]] ;;
+    libc++-16-dev) [[ -f /usr/lib/llvm-16/include/c++/v1/string ]] ;;
+    gcovr) have gcovr ;;
     libclang-rt-dev) have_libfuzzer ;;
     valgrind) have valgrind ;;
     python3) have python3 ;;

@@ -8,7 +8,7 @@
 # -timeout-, -oom-): fix the library, then add that file to
 # tests/fuzz/corpus/NAME/ as regression-*.
 
-FUZZ_HARNESSES=(frame result boot pool_chunk queue_ring manager manager_lane)
+FUZZ_HARNESSES=(frame result boot pool_ring queue_ring manager manager_lane)
 
 # fuzz_one BUILD RUN NAME SECONDS: one harness; its log in RUN/NAME.log.
 fuzz_one() {

@@ -7,8 +7,8 @@
  * unlinks both. A listener killed with SIGKILL cannot: its parent removes
  * them after reaping it (mp__endpoint_remove), so only when the parent is
  * killed as well do they stay in the temporary folder (one directory with
- * one socket file) until the OS cleans it. Building with
- * MPROC_ENDPOINT_FILESYSTEM takes the second path on Linux too (to test it).
+ * one socket file) until the OS cleans it. A build with
+ * MPROC_PORTABLE_POSIX takes the second path on Linux too (system_calls.h).
  *
  * Names are printable: "@name" for an abstract socket, else a path.
  *
@@ -35,11 +35,7 @@
 #include "../deadline.h"
 #include "posix.h"
 
-#if defined(__linux__) && !defined(MPROC_ENDPOINT_FILESYSTEM)
-#define USE_ABSTRACT 1
-#else
-#define USE_ABSTRACT 0
-#endif
+#define USE_ABSTRACT MP__HAVE_ABSTRACT_SOCKETS
 
 struct mp__listener {
   int fd;
@@ -51,7 +47,7 @@ struct mp__listener {
  * can say so atomically; elsewhere right after (a fork+exec in another
  * thread at that instant could inherit it, the usual macOS caveat). */
 static int new_socket(void) {
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+#if MP__HAVE_SOCK_CLOEXEC
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 #else
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -186,7 +182,7 @@ fail:
 }
 
 static int accept_once(int lfd) {
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+#if MP__HAVE_ACCEPT4
   return accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 #else
   int fd = accept(lfd, NULL, NULL);
@@ -330,7 +326,7 @@ static int receive_fds(int sock, int fds[2], double deadline) {
     char buf[CMSG_SPACE(4 * sizeof(int))];
   } ctl;
   struct msghdr msg;
-#if defined(MSG_CMSG_CLOEXEC)
+#if MP__HAVE_MSG_CMSG_CLOEXEC
   int flags = MSG_CMSG_CLOEXEC; /* close-on-exec from the first instant */
 #else
   int flags = 0;

@@ -6,23 +6,45 @@
  * child also asks for SIGKILL when its parent goes (PR_SET_PDEATHSIG), but
  * that fires when the *thread* that forked ends, so it is only used when
  * the main thread forks, and then it is enough on its own; the pipe and its
- * watcher thread cover every other case. */
+ * watcher thread cover every other case, and every child on macOS.
+ *
+ * The pipe is a descriptor, and a task may close every descriptor it has
+ * (or close it and open something else that gets its number). That is no
+ * sign of the parent's death, so the watcher acts on an end of stream
+ * only while the descriptor is still the pipe it was given; once the task
+ * took it away, it watches for the parent's death by another sign: being
+ * handed to a new parent (getppid() changes), looked at every few
+ * milliseconds. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 
 #include "posix.h"
+
+#if MP__HAVE_PDEATHSIG
+#include <sys/prctl.h>
+#endif
 
 static pthread_mutex_t liveness_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t liveness_owner;
 static int liveness_rd = -1, liveness_wr = -1;
+
+/* In every fork child, the program's own included: the write end is the
+ * parent's alone. A child that kept it would keep its parent's workers
+ * alive after the parent died (they wait for every writer to be gone).
+ * Only reads and a close, so no page of the child's is written; and only
+ * when the pipe is its parent's, since in a grandchild the number may
+ * name a file the child opened since. */
+static void close_write_end_in_child(void) {
+  if (liveness_wr >= 0 && liveness_owner == getppid()) close(liveness_wr);
+}
+
+static void register_close_in_children(void) { (void)pthread_atfork(NULL, NULL, close_write_end_in_child); }
 
 int mp__posix_liveness_fd(int *read_end) {
   /* Made once per process: after that, a look with no lock taken (a
@@ -36,6 +58,8 @@ int mp__posix_liveness_fd(int *read_end) {
   pthread_mutex_lock(&liveness_lock);
   if (liveness_owner != getpid()) {
     mp__handle r, w;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_close_in_children);
     rc = mp__pipe(&r, &w);
     if (rc == MP_OK) {
       liveness_rd = (int)r;
@@ -57,25 +81,56 @@ void mp__posix_liveness_forget(void) {
   liveness_rd = liveness_wr = -1;
 }
 
-static void *watch_parent(void *arg) {
-  int fd = (int)(intptr_t)arg;
-  char buf[64];
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, -1) < 0 && errno != EINTR) break;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) break;
-  }
-  /* The parent is gone: go at once, run nothing of the program's. */
+typedef struct watch {
+  int fd;
+  pid_t parent;
+  dev_t dev; /* what fd was when the watch began */
+  ino_t ino;
+} watch;
+
+static watch the_watch; /* one per process: the watcher's argument */
+
+/* fd still names the pipe the watch began with. */
+static int still_the_pipe(const watch *w) {
+  struct stat st;
+  return fstat(w->fd, &st) == 0 && st.st_dev == w->dev && st.st_ino == w->ino;
+}
+
+/* The parent is gone: go at once, run nothing of the program's. */
+static void die_now(void) {
   kill(getpid(), SIGKILL);
   _exit(137);
+}
+
+/* The pipe was taken from us: the parent's death now shows as this
+ * process being handed to another parent. */
+static void watch_parent_pid(pid_t parent) {
+  for (;;) {
+    if (getppid() != parent) die_now();
+    mp__sleep(5e-3);
+  }
+}
+
+static void *watch_parent(void *arg) {
+  const watch *w = arg;
+  char buf[64];
+  for (;;) {
+    struct pollfd p = {w->fd, POLLIN, 0};
+    int n = poll(&p, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (p.revents & POLLNVAL) || !still_the_pipe(w)) break;
+    ssize_t got = read(w->fd, buf, sizeof buf);
+    if (got == 0) die_now(); /* every writer is gone: the parent ended */
+    if (got < 0 && errno != EAGAIN && errno != EINTR) break;
+  }
+  watch_parent_pid(w->parent);
   return NULL;
 }
 
 /* PR_SET_PDEATHSIG already covers a child forked by the main thread on
  * Linux; a watcher thread would only add start-up cost there. */
 static int parent_death_signal_set(void) {
-#if defined(__linux__)
+#if MP__HAVE_PDEATHSIG
   int sig = 0;
   return prctl(PR_GET_PDEATHSIG, &sig) == 0 && sig == SIGKILL;
 #else
@@ -88,13 +143,19 @@ int mp__posix_watch_parent(int fd) {
   pthread_attr_t attr;
   pthread_t t;
   sigset_t all, old;
-  if (fd < 0 || pthread_attr_init(&attr) != 0) return mp__set_error(MP_ESYS, "pthread_attr_init failed");
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) return mp__posix_error(MP_ESYS, errno, "fstat (parent-liveness pipe)");
+  the_watch.fd = fd;
+  the_watch.parent = getppid();
+  the_watch.dev = st.st_dev;
+  the_watch.ino = st.st_ino;
+  if (pthread_attr_init(&attr) != 0) return mp__set_error(MP_ESYS, "pthread_attr_init failed");
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
   /* The watcher takes no signals: they belong to the task's thread. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int e = pthread_create(&t, &attr, watch_parent, (void *)(intptr_t)fd);
+  int e = pthread_create(&t, &attr, watch_parent, &the_watch);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_attr_destroy(&attr);
   return e ? mp__posix_error(MP_ESYS, e, "pthread_create (parent watcher)") : MP_OK;

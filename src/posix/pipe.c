@@ -22,7 +22,7 @@ int mp__posix_prepare_fd(int fd) {
 int mp__pipe(mp__handle *read_end, mp__handle *write_end) {
   int fds[2];
   *read_end = *write_end = MP__NO_HANDLE;
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+#if MP__HAVE_PIPE2
   /* Atomic: no moment in which another thread's fork+exec inherits them. */
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return mp__posix_error(MP_ESYS, errno, "pipe2");
 #else

@@ -6,6 +6,7 @@
 
 #include "../error.h"
 #include "../platform.h"
+#include "system_calls.h"
 
 /* Sets mp_last_error to "what: <strerror(err)> (err)" and returns code. */
 int mp__posix_error(int code, int err, const char *what);
@@ -36,6 +37,29 @@ extern void (*volatile mp__posix_exit_now)(int);
 void mp__posix_flush_pending(FILE *f);
 /* worker.c: the fork handler that closes a worker's guarded pipes. */
 void mp__posix_guard_atfork(void);
+
+/* close_fds.c: what a new child closes. The parent takes the census
+ * before it forks (it may list /dev/fd, which a fork child may not); the
+ * child then closes, async-signal-safely, every open descriptor in
+ * [lo, hi] (hi is capped at the descriptor limit's last number). */
+typedef struct mp__fd_census {
+  int *fds;          /* sorted: what was open, where listed */
+  size_t n, cap;
+  int few[64];       /* no heap for the usual few (a fork child's parent
+                        would pay a copied page for each write) */
+  int listed;        /* 0: not listed; every number is closed */
+  int max_fd;        /* RLIMIT_NOFILE's last descriptor */
+} mp__fd_census;
+void mp__posix_fd_census(mp__fd_census *c);
+void mp__posix_fd_census_free(mp__fd_census *c);
+void mp__posix_close_range(const mp__fd_census *c, int lo, int hi);
+
+#if defined(MPROC_COVERAGE)
+/* libgcov's: writes this process's line counts now. A coverage build calls
+ * it where a process ends through _exit or exec, which skip the atexit
+ * handler that would. */
+void __gcov_dump(void);
+#endif
 
 /* The fd number the spawned child's liveness pipe lands on; the handed
  * handles follow it. */

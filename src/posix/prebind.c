@@ -16,13 +16,15 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 
 #include "posix.h"
+
+#if MP__HAVE_PDEATHSIG
+#include <sys/prctl.h>
+#endif
 
 /* The child's exit, called through a pointer taken here: taking a
  * function's address binds it at load time, so the one call nobody can
@@ -37,7 +39,9 @@ static void bind_once(void) {
   sigprocmask(SIG_BLOCK, NULL, &set);
   sigaction(SIGSEGV, NULL, &sa);
   (void)getppid();
-#if defined(__linux__)
+  struct stat st;
+  (void)fstat(-1, &st); /* the watcher's look at its pipe */
+#if MP__HAVE_PDEATHSIG
   int sig = 0;
   (void)prctl(PR_GET_PDEATHSIG, &sig);
 #endif

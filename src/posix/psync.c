@@ -10,8 +10,8 @@
  * Wait point: a futex word on Linux; elsewhere a short-sleep poll of the
  * same word, correct but slower to wake.
  *
- * Building with -DMPROC_PORTABLE_SYNC takes the macOS paths on Linux too,
- * so they can be tested where the robust ones exist. */
+ * Building with -DMPROC_PORTABLE_POSIX takes the macOS paths on Linux too,
+ * so they can be tested where the robust ones exist (system_calls.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -21,21 +21,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__) && !defined(MPROC_PORTABLE_SYNC)
-#define HAVE_FUTEX 1
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#else
-#define HAVE_FUTEX 0
-#endif
 
 #include "../deadline.h"
 #include "posix.h"
 
-#if (defined(PTHREAD_MUTEX_ROBUST) || defined(__linux__)) && !defined(MPROC_PORTABLE_SYNC)
-#define HAVE_ROBUST_MUTEX 1
-#else
-#define HAVE_ROBUST_MUTEX 0
+#define HAVE_FUTEX MP__HAVE_FUTEX
+#define HAVE_ROBUST_MUTEX MP__HAVE_ROBUST_MUTEX
+#if HAVE_FUTEX
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #endif
 
 #if HAVE_ROBUST_MUTEX
@@ -256,6 +250,8 @@ uint32_t mp__pwait_prepare(void *slot) {
 }
 
 void mp__pwait_cancel(void *slot) { mp__atomic_add32(&((wait_slot *)slot)->waiters, -1); }
+
+uint32_t mp__pwait_sleepers(void *slot) { return mp__atomic_load32(&((wait_slot *)slot)->waiters); }
 
 int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout) {
   (void)h;

@@ -11,7 +11,7 @@
 
 #include "posix.h"
 
-#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#if defined(__APPLE__) || MP__BSD
 int mp__random_bytes(void *buf, size_t len) {
   arc4random_buf(buf, len);
   return MP_OK;
@@ -40,7 +40,7 @@ static int from_urandom(unsigned char *p, size_t len) {
 
 int mp__random_bytes(void *buf, size_t len) {
   unsigned char *p = buf;
-#if defined(__linux__) && defined(SYS_getrandom)
+#if MP__HAVE_GETRANDOM
   /* The syscall, not the libc wrapper: older C libraries lack the wrapper
    * while the kernel has had the call since 3.17. */
   while (len > 0) {

@@ -11,7 +11,7 @@
 #include "posix.h"
 
 static int anonymous_fd(void) {
-#if defined(__linux__) && defined(MFD_CLOEXEC)
+#if MP__HAVE_MEMFD
   int mfd = memfd_create("mproc", MFD_CLOEXEC);
   if (mfd >= 0 || errno != ENOSYS) return mfd;
 #endif
@@ -31,9 +31,8 @@ static int anonymous_fd(void) {
   return -1;
 }
 
-int mp__shm_create(size_t size, mp__handle *h, void **addr) {
+int mp__shm_new(size_t size, mp__handle *h) {
   *h = MP__NO_HANDLE;
-  *addr = NULL;
   int fd = anonymous_fd();
   if (fd < 0) return mp__posix_error(MP_ESYS, errno, "shared memory (memfd_create/shm_open)");
   /* ftruncate reserves without committing: tmpfs pages come on first write. */
@@ -42,13 +41,19 @@ int mp__shm_create(size_t size, mp__handle *h, void **addr) {
     close(fd);
     return mp__posix_error(e == EFBIG || e == EINVAL ? MP_ETOOBIG : MP_ESYS, e, "ftruncate(shared memory)");
   }
-  int rc = mp__shm_attach(fd, size, addr);
-  if (rc != MP_OK) {
-    close(fd);
-    return rc;
-  }
   *h = fd;
   return MP_OK;
+}
+
+int mp__shm_create(size_t size, mp__handle *h, void **addr) {
+  *addr = NULL;
+  int rc = mp__shm_new(size, h);
+  if (rc != MP_OK) return rc;
+  if ((rc = mp__shm_attach(*h, size, addr)) != MP_OK) {
+    close((int)*h);
+    *h = MP__NO_HANDLE;
+  }
+  return rc;
 }
 
 int mp__shm_attach(mp__handle h, size_t size, void **addr) {
@@ -73,7 +78,7 @@ void mp__shm_discard(void *addr, size_t len) {
   uintptr_t lo = ((uintptr_t)addr + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
   uintptr_t hi = ((uintptr_t)addr + len) & ~(uintptr_t)(page - 1);
   if (hi <= lo) return;
-#if defined(MADV_REMOVE)
+#if MP__HAVE_MADV_REMOVE
   /* Frees the shared pages themselves, for every process mapping them. */
   madvise((void *)lo, hi - lo, MADV_REMOVE);
 #endif

@@ -5,7 +5,7 @@
  * fork and exec the child makes only async-signal-safe calls, so a lock
  * another parent thread held at fork can never block it. (The fork method
  * then runs the task itself, as Python's fork method does; that is the
- * caveat DESIGN.md documents for threaded parents.) */
+ * threaded-parent caveat of the README and of mproc.h's Process notes.) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,19 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#endif
 #if defined(__APPLE__)
+#include <crt_externs.h>
 #include <mach-o/dyld.h>
 #endif
 
 #include "../deadline.h"
 #include "posix.h"
+
+#if MP__HAVE_PDEATHSIG
+#include <sys/prctl.h>
+#endif
+#if MP__HAVE_PDEATHSIG || MP__HAVE_PIDFD
+#include <sys/syscall.h>
+#endif
 
 struct mp__child {
   pid_t pid;
@@ -43,27 +46,19 @@ mp__handle mp__child_handle(int method, const mp__handle *handles, size_t i) {
 int64_t mp__child_pid(const mp__child *c) { return c ? (int64_t)c->pid : 0; }
 
 /* ------------------------------------------------ async-signal-safe bits */
-static void close_from_to(int lo, int hi_inclusive) {
-  if (lo > hi_inclusive) return;
-#if defined(SYS_close_range)
-  if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi_inclusive, 0u) == 0) return;
-#endif
-  for (int fd = lo; fd <= hi_inclusive; fd++) close(fd);
-}
-
-/* keep is sorted ascending; closes every fd >= 3 not in it, up to max_fd. */
-static void close_all_but(const int *keep, size_t n, int max_fd) {
+/* keep is sorted ascending; closes every fd >= 3 not in it. */
+static void close_all_but(const mp__fd_census *census, const int *keep, size_t n) {
   int lo = 3;
   for (size_t i = 0; i < n; i++) {
     if (keep[i] < lo) continue;
-    close_from_to(lo, keep[i] - 1);
+    mp__posix_close_range(census, lo, keep[i] - 1);
     lo = keep[i] + 1;
   }
-  close_from_to(lo, max_fd);
+  mp__posix_close_range(census, lo, census->max_fd);
 }
 
 static int spawned_from_main_thread(void) {
-#if defined(__linux__)
+#if MP__HAVE_PDEATHSIG
   return (pid_t)syscall(SYS_gettid) == getpid();
 #else
   return 0;
@@ -71,7 +66,7 @@ static int spawned_from_main_thread(void) {
 }
 
 static void child_die_with_parent(int from_main_thread, pid_t parent) {
-#if defined(__linux__)
+#if MP__HAVE_PDEATHSIG
   if (from_main_thread) prctl(PR_SET_PDEATHSIG, SIGKILL);
 #else
   (void)from_main_thread;
@@ -89,24 +84,23 @@ typedef struct spawn_plan {
   /* The usual few handles need no heap: a page the parent writes while a
    * fork child lives is a copy-on-write fault. */
   int few_keep[8], few_moved[8];
-  int max_fd;
+  mp__fd_census census; /* what the child closes */
   int from_main_thread;
   pid_t parent;
   char *exe;          /* spawn */
   char *argv[3];
+  char **envp;        /* spawn: this process's environment and mark */
+  char *mark;         /* spawn: "MP__WORKER_ENV=<token>" */
   int err_rd, err_wr; /* spawn: exec failure report, close-on-exec */
+  /* The child being made. Held here, not only in a register, so a fork
+   * child (which never frees its copy) still points at it: a leak checker
+   * reads a block the parent owns as the child's own loss otherwise. */
+  mp__child *child;
 } spawn_plan;
 
 static int cmp_int(const void *a, const void *b) {
   int x = *(const int *)a, y = *(const int *)b;
   return (x > y) - (x < y);
-}
-
-static int max_open_fd(void) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)(1 << 20))
-    return (int)rl.rlim_cur - 1;
-  return (1 << 20) - 1;
 }
 
 static int exe_path(char **out) {
@@ -131,10 +125,56 @@ static int exe_path(char **out) {
 #endif
 }
 
+/* A spawned child's argv[0]: the parent's own, so the child's main() sees
+ * what a fresh run of the program would (code before mp_main may use it),
+ * and ps names the program rather than /proc/self/exe. The image is still
+ * found by exe_path. */
+static char *program_argv0(char *exe) {
+#if defined(__linux__)
+  if (program_invocation_name && *program_invocation_name) return program_invocation_name;
+#elif defined(__APPLE__)
+  char ***argv = _NSGetArgv();
+  if (argv && *argv && (*argv)[0] && *(*argv)[0]) return (*argv)[0];
+#endif
+  return exe;
+}
+
+/* The spawned child's environment: this process's, with the worker's
+ * mark in place of any it has (platform.h: mp__spawn_options). Made
+ * before the fork, since the child may only make async-signal-safe calls
+ * until it execs. */
+static char **current_environ(void) {
+#if defined(__APPLE__)
+  return *_NSGetEnviron();
+#else
+  extern char **environ;
+  return environ;
+#endif
+}
+
+static int child_environment(spawn_plan *p, const char *token) {
+  char **env = current_environ();
+  size_t n = 0, keyl = strlen(MP__WORKER_ENV), len = keyl + strlen(token) + 2;
+  while (env && env[n]) n++;
+  p->envp = malloc((n + 2) * sizeof *p->envp);
+  p->mark = malloc(len);
+  if (!p->envp || !p->mark) return mp__set_error(MP_ENOMEM, "spawn: out of memory");
+  snprintf(p->mark, len, "%s=%s", MP__WORKER_ENV, token);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(env[i], MP__WORKER_ENV, keyl) != 0 || env[i][keyl] != '=') p->envp[k++] = env[i];
+  p->envp[k++] = p->mark;
+  p->envp[k] = NULL;
+  return MP_OK;
+}
+
 static void plan_release(spawn_plan *p) {
   if (p->keep != p->few_keep) free(p->keep);
   if (p->moved != p->few_moved) free(p->moved);
+  free(p->envp);
+  free(p->mark);
   free(p->exe);
+  mp__posix_fd_census_free(&p->census);
   if (p->err_rd >= 0) close(p->err_rd);
   if (p->err_wr >= 0) close(p->err_wr);
 }
@@ -145,7 +185,6 @@ static int plan_make(spawn_plan *p, const mp__spawn_options *o) {
   p->err_rd = p->err_wr = -1;
   p->parent = getpid();
   p->from_main_thread = spawned_from_main_thread();
-  p->max_fd = max_open_fd();
   int rc = mp__posix_liveness_fd(&p->liveness);
   if (rc != MP_OK) return rc;
   p->nkeep = o->nhandles + 1;
@@ -164,10 +203,10 @@ static int plan_make(spawn_plan *p, const mp__spawn_options *o) {
   if ((rc = mp__pipe(&er, &ew)) != MP_OK) return rc;
   p->err_rd = (int)er;
   p->err_wr = (int)ew;
-  p->argv[0] = p->exe;
+  p->argv[0] = program_argv0(p->exe);
   p->argv[1] = (char *)o->spawn_arg;
   p->argv[2] = NULL;
-  return MP_OK;
+  return child_environment(p, o->spawn_arg ? o->spawn_arg : "");
 }
 
 /* The spawned child between fork and exec: liveness pipe onto fd 3, the
@@ -185,9 +224,16 @@ static void exec_child(spawn_plan *p) {
   for (int i = 0; i < n; i++) {
     if (err < 0 || p->moved[i] < 0 || dup2(p->moved[i], MP__POSIX_LIVENESS_FD + i) < 0) goto fail;
   }
-  close_from_to(MP__POSIX_LIVENESS_FD + n, err - 1);
-  close_from_to(err + 1, p->max_fd);
-  execv(p->exe, p->argv);
+  /* The copies are the child's own, after the parent's census. */
+  for (int i = 0; i < n; i++) close(p->moved[i]);
+  mp__posix_close_range(&p->census, MP__POSIX_LIVENESS_FD + n, err - 1);
+  mp__posix_close_range(&p->census, err + 1, p->census.max_fd);
+#if defined(MPROC_COVERAGE)
+  /* The lines above run in no other process, and exec would drop their
+   * counts. Not async-signal-safe: a coverage build accepts that. */
+  __gcov_dump();
+#endif
+  execve(p->exe, p->argv, p->envp);
 fail:;
   int e = errno;
   if (write(err, &e, sizeof e) < 0) {
@@ -196,7 +242,7 @@ fail:;
 }
 
 static void fork_child(spawn_plan *p) {
-  close_all_but(p->keep, p->nkeep, p->max_fd);
+  close_all_but(&p->census, p->keep, p->nkeep);
   mp__posix_liveness_forget();
   if (mp__posix_watch_parent(p->liveness) != MP_OK) _exit(137);
   mp__worker_exit(p->opts->fork_entry(p->opts->fork_ud));
@@ -213,7 +259,7 @@ static int exec_outcome(spawn_plan *p) {
 }
 
 static int open_pidfd(pid_t pid) {
-#if defined(__linux__) && defined(SYS_pidfd_open)
+#if MP__HAVE_PIDFD && defined(SYS_pidfd_open)
   return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
   (void)pid;
@@ -231,6 +277,9 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   mp__child *c = calloc(1, sizeof *c);
   int rc = c ? plan_make(&plan, o) : mp__set_error(MP_ENOMEM, "spawn: out of memory");
   if (rc != MP_OK) goto done;
+  plan.child = c;
+  /* Last, so it sees every descriptor the plan made too. */
+  mp__posix_fd_census(&plan.census);
   mp__posix_prebind();
   /* Output buffered before the fork would otherwise be written twice. */
   mp__posix_flush_pending(stdout);
@@ -287,17 +336,18 @@ static int try_reap(mp__child *c, int block) {
     int st = 0;
     pid_t r = waitpid(c->pid, &st, block ? 0 : WNOHANG);
     if (r == c->pid) {
-      c->ended = 1;
       c->exitcode = decode_status(st);
+      __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE); /* others look without a lock */
       return 1;
     }
     if (r == 0) return 0;
     if (errno == EINTR) continue;
     if (errno == ECHILD) {
-      /* Someone else reaped it (SIGCHLD set to SIG_IGN does that). */
-      c->ended = 1;
-      c->exitcode = 0;
-      return mp__set_error(MP_ESYS, "waitpid(%d): no such child; is SIGCHLD ignored?", (int)c->pid);
+      /* It was ours, so it has ended and someone else reaped it (SIGCHLD
+       * set to SIG_IGN does that, and a handler calling waitpid(-1)). */
+      c->exitcode = MP__EXIT_UNKNOWN;
+      __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE);
+      return 1;
     }
     return mp__posix_error(MP_ESYS, errno, "waitpid");
   }
@@ -325,16 +375,58 @@ int mp__child_wait(mp__child *c, double timeout, int *exitcode) {
   return MP_OK;
 }
 
+int mp__child_wait_exit(mp__child *c, double timeout) {
+  double deadline = mp__deadline(timeout);
+  double nap = 50e-6;
+  while (!__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE)) {
+    double left = mp__remaining(deadline);
+    if (c->pidfd >= 0) {
+      /* Readable once the child has ended, reaped or not. */
+      struct pollfd p = {c->pidfd, POLLIN, 0};
+      int r = poll(&p, 1, mp__posix_poll_ms(left));
+      if (r > 0) return MP_OK;
+      if (r < 0 && errno != EINTR) return mp__posix_error(MP_ESYS, errno, "poll(pidfd)");
+    } else {
+      /* WNOWAIT: the exit status stays for whoever reaps it. */
+      siginfo_t si;
+      memset(&si, 0, sizeof si);
+      int flags = WEXITED | WNOWAIT | (left < 0 ? 0 : WNOHANG);
+      if (waitid(P_PID, (id_t)c->pid, &si, flags) == 0) {
+        if (si.si_pid == c->pid) return MP_OK;
+      } else if (errno == ECHILD) {
+        return MP_OK; /* reaped by another thread meanwhile */
+      } else if (errno != EINTR) {
+        return mp__posix_error(MP_ESYS, errno, "waitid");
+      }
+      if (left >= 0) {
+        if (left == 0) break;
+        mp__sleep(nap < left ? nap : left);
+        if (nap < 5e-3) nap *= 2;
+      }
+    }
+    if (left == 0) break;
+  }
+  if (__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE)) return MP_OK;
+  return mp__set_error(MP_ETIMEDOUT, "pid %d is still running", (int)c->pid);
+}
+
 int mp__child_signal(mp__child *c, int sig) {
-  if (c->ended) return MP_OK;
+  if (__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE)) return MP_OK;
   int s = sig == MP__SIG_KILL ? SIGKILL : SIGTERM;
+#if MP__HAVE_PIDFD && defined(SYS_pidfd_send_signal)
+  /* Through the pidfd: a pid the child no longer has cannot be hit. */
+  if (c->pidfd >= 0) {
+    if (syscall(SYS_pidfd_send_signal, c->pidfd, s, NULL, 0) == 0 || errno == ESRCH) return MP_OK;
+    if (errno != ENOSYS) return mp__posix_error(MP_ESYS, errno, "pidfd_send_signal");
+  }
+#endif
   if (kill(c->pid, s) != 0 && errno != ESRCH) return mp__posix_error(MP_ESYS, errno, "kill");
   return MP_OK;
 }
 
 void mp__child_free(mp__child *c) {
   if (!c) return;
-  if (!c->ended) {
+  if (!__atomic_load_n(&c->ended, __ATOMIC_ACQUIRE)) {
     kill(c->pid, SIGKILL);
     (void)try_reap(c, 1);
   }

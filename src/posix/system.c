@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ int mp__platform_parent_init(void) {
 }
 
 int mp__cpu_count(void) {
-#if defined(__linux__)
+#if MP__HAVE_AFFINITY
   /* The CPUs this process may run on (taskset, cgroup cpusets), not every
    * CPU of the machine. */
   cpu_set_t set;
@@ -52,6 +53,18 @@ double mp__now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double mp__now_coarse(void) {
+#if MP__HAVE_COARSE_CLOCK
+  /* The kernel's last tick: a read of memory, where a precise clock may
+   * cost a hundred nanoseconds on a virtual machine. */
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#else
+  return mp__now();
+#endif
+}
+
 void mp__sleep(double seconds) {
   if (seconds <= 0) return;
   struct timespec ts;
@@ -70,7 +83,10 @@ int mp__pid_alive(int64_t pid) {
   char path[64], buf[256];
   snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  /* Unreadable is not ended: out of descriptors (EMFILE), or a /proc that
+   * hides other users' processes (hidepid=2: ENOENT). Only kill() decides
+   * then, asked again in case the process ended since. */
+  if (!f) return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
@@ -108,3 +124,13 @@ int mp__stray_children(void) {
 }
 
 void mp__yield(void) { sched_yield(); }
+
+int mp__env_take(const char *name, char *buf, size_t cap) {
+  const char *v = getenv(name);
+  if (!v) return 0;
+  size_t n = strlen(v);
+  int fits = n < cap;
+  if (fits) memcpy(buf, v, n + 1);
+  unsetenv(name);
+  return fits;
+}

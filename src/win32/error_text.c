@@ -39,18 +39,3 @@ wchar_t *mp__win_widen(const char *utf8) {
   MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, w, n);
   return w;
 }
-
-char *mp__win_narrow(const wchar_t *wide) {
-  int n = WideCharToMultiByte(CP_UTF8, 0, wide, -1, NULL, 0, NULL, NULL);
-  if (n <= 0) {
-    mp__win_error(MP_EINVAL, GetLastError(), "WideCharToMultiByte");
-    return NULL;
-  }
-  char *s = malloc((size_t)n);
-  if (!s) {
-    mp__set_error(MP_ENOMEM, "out of memory");
-    return NULL;
-  }
-  WideCharToMultiByte(CP_UTF8, 0, wide, -1, s, n, NULL, NULL);
-  return s;
-}

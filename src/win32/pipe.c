@@ -8,6 +8,7 @@
  * a counter, the clock), the first instance is ours exclusively, and
  * remote clients are refused, so nobody else can attach to it. */
 #include <stdio.h>
+#include <wchar.h>
 #include <string.h>
 
 #include "win32.h"
@@ -24,8 +25,9 @@ int mp__pipe(mp__handle *read_end, mp__handle *write_end) {
   LARGE_INTEGER t;
   *read_end = *write_end = MP__NO_HANDLE;
   QueryPerformanceCounter(&t);
-  _snwprintf(name, sizeof name / sizeof name[0], L"\\\\.\\pipe\\mproc-%lu-%ld-%llx", GetCurrentProcessId(),
-             InterlockedIncrement(&pipe_serial), (unsigned long long)t.QuadPart);
+  /* swprintf, ISO C's: MSVC deprecates _snwprintf. */
+  swprintf(name, sizeof name / sizeof name[0], L"\\\\.\\pipe\\mproc-%lu-%ld-%llx", GetCurrentProcessId(),
+           InterlockedIncrement(&pipe_serial), (unsigned long long)t.QuadPart);
   name[sizeof name / sizeof name[0] - 1] = L'\0';
   HANDLE rd = CreateNamedPipeW(name, PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, 0,

@@ -128,6 +128,8 @@ uint32_t mp__pwait_prepare(void *slot) {
 
 void mp__pwait_cancel(void *slot) { mp__atomic_add32(&((wait_slot *)slot)->waiters, -1); }
 
+uint32_t mp__pwait_sleepers(void *slot) { return mp__atomic_load32(&((wait_slot *)slot)->waiters); }
+
 int mp__pwait_commit(void *slot, mp__handle h, uint32_t seen, double timeout) {
   wait_slot *w = slot;
   int rc = timeout == 0 ? mp__set_error(MP_ETIMEDOUT, "timed out")

@@ -6,9 +6,8 @@
  * nothing outlives its users. */
 #include "win32.h"
 
-int mp__shm_create(size_t size, mp__handle *h, void **addr) {
+int mp__shm_new(size_t size, mp__handle *h) {
   *h = MP__NO_HANDLE;
-  *addr = NULL;
   if (size == 0) return mp__set_error(MP_EINVAL, "shared memory of 0 bytes");
   uint64_t s = (uint64_t)size;
   HANDLE m = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE | SEC_RESERVE, (DWORD)(s >> 32),
@@ -18,13 +17,19 @@ int mp__shm_create(size_t size, mp__handle *h, void **addr) {
     return mp__win_error(err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_COMMITMENT_LIMIT ? MP_ENOMEM : MP_ESYS,
                          err, "CreateFileMappingW (shared memory)");
   }
-  int rc = mp__shm_attach(MP__AS_HANDLE(m), size, addr);
-  if (rc != MP_OK) {
-    CloseHandle(m);
-    return rc;
-  }
   *h = MP__AS_HANDLE(m);
   return MP_OK;
+}
+
+int mp__shm_create(size_t size, mp__handle *h, void **addr) {
+  *addr = NULL;
+  int rc = mp__shm_new(size, h);
+  if (rc != MP_OK) return rc;
+  if ((rc = mp__shm_attach(*h, size, addr)) != MP_OK) {
+    CloseHandle(MP__HANDLE_OF(*h));
+    *h = MP__NO_HANDLE;
+  }
+  return rc;
 }
 
 int mp__shm_attach(mp__handle h, size_t size, void **addr) {

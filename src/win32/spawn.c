@@ -92,18 +92,47 @@ static wchar_t *exe_path(void) {
   }
 }
 
+/* The parent's own argv[0], as its command line has it (NULL if empty or
+ * out of memory). The C runtime reads argv[0] by its own rule: up to the
+ * next quote if it starts with one, else up to the first blank, with no
+ * backslash escapes. */
+static wchar_t *parent_argv0(void) {
+  const wchar_t *start = GetCommandLineW(), *end;
+  if (!start) return NULL;
+  if (*start == L'"') {
+    end = wcschr(++start, L'"');
+    if (!end) end = start + wcslen(start);
+  } else {
+    for (end = start; *end && *end != L' ' && *end != L'\t'; end++) {
+    }
+  }
+  if (end == start) return NULL;
+  wchar_t *copy = malloc(((size_t)(end - start) + 1) * sizeof *copy);
+  if (copy) {
+    memcpy(copy, start, (size_t)(end - start) * sizeof *copy);
+    copy[end - start] = L'\0';
+  }
+  return copy;
+}
+
+/* argv[0] is the parent's own, so the child's main() sees what a fresh run
+ * of the program would, and Task Manager's command line names the program
+ * as it was started; CreateProcessW gets the image's path apart (exe). */
 static wchar_t *command_line(const wchar_t *exe, const char *arg) {
   wchar_t *warg = mp__win_widen(arg ? arg : "");
   if (!warg) return NULL;
+  wchar_t *argv0 = parent_argv0();
+  const wchar_t *first = argv0 ? argv0 : exe;
   /* Worst case every character doubles, plus quotes and a space. */
-  size_t cap = (wcslen(exe) + wcslen(warg)) * 2 + 8;
+  size_t cap = (wcslen(first) + wcslen(warg)) * 2 + 8;
   wchar_t *cmd = malloc(cap * sizeof *cmd);
   size_t at = 0;
   if (cmd) {
     cmd[0] = L'\0';
-    at = mp__win_quote_arg(cmd, 0, cap, exe);
+    at = mp__win_quote_arg(cmd, 0, cap, first);
     if (at) at = mp__win_quote_arg(cmd, at, cap, warg);
   }
+  free(argv0);
   free(warg);
   if (!cmd || !at) {
     free(cmd);
@@ -175,8 +204,53 @@ static void restore_inheritance(handle_list *l) {
   for (size_t i = 0; i < l->n; i++) SetHandleInformation(l->h[i], HANDLE_FLAG_INHERIT, l->was[i]);
 }
 
+/* The child's environment block: this process's, with the worker's mark
+ * (MP__WORKER_ENV=<token>, platform.h) in place of any it has, kept in
+ * the sorted order Windows asks of a block. NULL when out of memory. */
+static int names_var(const wchar_t *entry, const wchar_t *name, size_t len) {
+  return _wcsnicmp(entry, name, len) == 0 && entry[len] == L'=';
+}
+
+static wchar_t *child_environment(const char *token) {
+  wchar_t *name = mp__win_widen(MP__WORKER_ENV), *value = mp__win_widen(token ? token : "");
+  wchar_t *cur = GetEnvironmentStringsW(), *block = NULL;
+  if (name && value && cur) {
+    size_t keyl = wcslen(name), total = 0;
+    for (const wchar_t *e = cur; *e; e += wcslen(e) + 1) total += wcslen(e) + 1;
+    size_t markl = keyl + 1 + wcslen(value) + 1;
+    block = malloc((total + markl + 1) * sizeof *block);
+    if (block) {
+      size_t at = 0;
+      int placed = 0;
+      for (const wchar_t *e = cur;; e += wcslen(e) + 1) {
+        /* "=C:" entries sort first; the mark goes before the first name
+         * above it, or at the end. */
+        if (!placed && (!*e || (*e != L'=' && _wcsicmp(e, name) > 0))) {
+          memcpy(block + at, name, keyl * sizeof *block);
+          block[at + keyl] = L'=';
+          memcpy(block + at + keyl + 1, value, (markl - keyl - 1) * sizeof *block); /* with its NUL */
+          at += markl;
+          placed = 1;
+        }
+        if (!*e) break;
+        if (names_var(e, name, keyl)) continue;
+        size_t n = wcslen(e) + 1;
+        memcpy(block + at, e, n * sizeof *block);
+        at += n;
+      }
+      block[at] = L'\0';
+    }
+  }
+  if (cur) FreeEnvironmentStringsW(cur);
+  free(name);
+  free(value);
+  if (!block) mp__set_error(MP_ENOMEM, "spawn: out of memory for the environment");
+  return block;
+}
+
 /* ------------------------------------------------------ the start */
-static int create_suspended(const wchar_t *exe, wchar_t *cmd, handle_list *l, PROCESS_INFORMATION *pi) {
+static int create_suspended(const wchar_t *exe, wchar_t *cmd, wchar_t *env, handle_list *l,
+                            PROCESS_INFORMATION *pi) {
   SIZE_T size = 0;
   InitializeProcThreadAttributeList(NULL, 1, 0, &size);
   LPPROC_THREAD_ATTRIBUTE_LIST attrs = malloc(size);
@@ -213,7 +287,7 @@ static int create_suspended(const wchar_t *exe, wchar_t *cmd, handle_list *l, PR
         if (CreateProcessW(exe, cmd, NULL, NULL, inherit,
                            CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
                                (inherit ? EXTENDED_STARTUPINFO_PRESENT : 0),
-                           NULL, NULL, &si.StartupInfo, pi))
+                           env, NULL, &si.StartupInfo, pi))
           break;
         DWORD err = GetLastError();
         if (err != ERROR_INTERNAL_ERROR || attempt == SPAWN_ATTEMPTS) {
@@ -239,14 +313,16 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   HANDLE job = mp__win_job();
   if (!job) return MP_ESYS;
   handle_list l;
-  wchar_t *exe = NULL, *cmd = NULL;
+  wchar_t *exe = NULL, *cmd = NULL, *env = NULL;
   mp__child *c = NULL;
   PROCESS_INFORMATION pi;
   ZeroMemory(&pi, sizeof pi);
   int rc = list_make(&l, o);
-  if (rc == MP_OK && (!(exe = exe_path()) || !(cmd = command_line(exe, o->spawn_arg)))) rc = MP_ENOMEM;
+  if (rc == MP_OK && (!(exe = exe_path()) || !(cmd = command_line(exe, o->spawn_arg)) ||
+                      !(env = child_environment(o->spawn_arg))))
+    rc = MP_ENOMEM;
   if (rc == MP_OK && !(c = calloc(1, sizeof *c))) rc = mp__set_error(MP_ENOMEM, "spawn: out of memory");
-  if (rc == MP_OK) rc = create_suspended(exe, cmd, &l, &pi);
+  if (rc == MP_OK) rc = create_suspended(exe, cmd, env, &l, &pi);
   if (rc == MP_OK && !AssignProcessToJobObject(job, pi.hProcess)) {
     rc = mp__win_error(MP_ESYS, GetLastError(), "AssignProcessToJobObject");
     TerminateProcess(pi.hProcess, MP__WIN_SIGNAL_EXIT_BASE | MP__SIG_KILL);
@@ -267,6 +343,7 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
     CloseHandle(pi.hProcess);
   }
   free(c);
+  free(env);
   free(cmd);
   free(exe);
   list_release(&l);
@@ -286,6 +363,14 @@ int mp__child_wait(mp__child *c, double timeout, int *exitcode) {
   }
   *exitcode = c->exitcode;
   return MP_OK;
+}
+
+int mp__child_wait_exit(mp__child *c, double timeout) {
+  if (c->ended) return MP_OK;
+  DWORD w = WaitForSingleObject(c->process, mp__win_ms(timeout));
+  if (w == WAIT_OBJECT_0) return MP_OK;
+  if (w == WAIT_TIMEOUT) return mp__set_error(MP_ETIMEDOUT, "pid %lu is still running", (unsigned long)c->pid);
+  return mp__win_error(MP_ESYS, GetLastError(), "WaitForSingleObject (child)");
 }
 
 int mp__child_signal(mp__child *c, int sig) {

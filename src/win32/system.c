@@ -1,4 +1,9 @@
 /* Process-wide facts, clocks and test probes. */
+#define _CRT_SECURE_NO_WARNINGS /* getenv, which MSVC deprecates for getenv_s */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "win32.h"
 
 int mp__platform_parent_init(void) {
@@ -36,6 +41,8 @@ double mp__now(void) {
   QueryPerformanceCounter(&c);
   return (double)c.QuadPart / (double)freq.QuadPart;
 }
+
+double mp__now_coarse(void) { return mp__now(); /* QueryPerformanceCounter is cheap */ }
 
 void mp__sleep(double seconds) {
   if (seconds <= 0) return;
@@ -90,3 +97,19 @@ int mp__open_handle_count(void) {
 
 /* No zombies on Windows, and the job object ends children with us. */
 int mp__stray_children(void) { return 0; }
+
+/* The C runtime keeps a copy of the environment beside the system's, and
+ * its spawn and system calls pass its copy on: remove it from both. */
+int mp__env_take(const char *name, char *buf, size_t cap) {
+  const char *v = getenv(name);
+  int fits = 0;
+  if (v) {
+    size_t n = strlen(v);
+    fits = n < cap;
+    if (fits) memcpy(buf, v, n + 1);
+  }
+  char unset[128];
+  if (snprintf(unset, sizeof unset, "%s=", name) < (int)sizeof unset) _putenv(unset);
+  SetEnvironmentVariableA(name, NULL);
+  return fits;
+}

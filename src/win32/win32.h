@@ -24,9 +24,8 @@ int mp__win_error(int code, DWORD err, const char *what);
  * forever, rounded up otherwise, capped below INFINITE. */
 DWORD mp__win_ms(double timeout);
 
-/* UTF-8 <-> UTF-16. malloc'd results; NULL on failure (mp_last_error set). */
+/* UTF-8 to UTF-16. A malloc'd result; NULL on failure (mp_last_error set). */
 wchar_t *mp__win_widen(const char *utf8);
-char *mp__win_narrow(const wchar_t *wide);
 
 /* Appends arg to the command line at out (room for cap wide chars,
  * including the terminator), quoted so CommandLineToArgvW and the C

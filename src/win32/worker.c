@@ -34,11 +34,29 @@ int mp__worker_init_spawned(void) {
   return MP_OK;
 }
 
+#if defined(MPROC_COVERAGE)
+void __gcov_dump(void); /* libgcov's: this process's counts, written now */
+#endif
+
 void mp__worker_exit(int code) {
   fflush(stdout);
   fflush(stderr);
+#if defined(MPROC_COVERAGE)
+  __gcov_dump(); /* _exit below skips the atexit handler that would */
+#endif
   /* Like _exit on POSIX: no atexit handlers of the program's. */
   _exit(code);
+}
+
+void mp__flush_stdio(void) {
+  fflush(stdout);
+  fflush(stderr);
+}
+
+void mp__worker_fence_exit(void) {} /* no on_exit: the CRT's exit() runs what it would */
+
+void mp__worker_set_name(int pool_worker) {
+  (void)pool_worker; /* the command line names the program (spawn.c) */
 }
 
 void mp__worker_guard_handles(const mp__handle *h, size_t n, size_t nclose) {

@@ -5,7 +5,9 @@
 #    parameter the declaration does not have;
 #  - says what it returns (@return or @retval), unless it returns void;
 #  - says whether it blocks (a sentence with "block" in it: "Never blocks.",
-#    "Blocks up to timeout.").
+#    "Blocks up to timeout."), and not inside an @retval's paragraph, where
+#    Doxygen would print it as part of that value's description: a line
+#    with only " *" goes before it.
 #
 #   cmake -DHEADER=include/mproc.h -P check_api_docs.cmake
 cmake_minimum_required(VERSION 3.20)
@@ -96,6 +98,25 @@ while(i LESS nlines)
         if(NOT doc MATCHES "[Bb]lock")
           list(APPEND problems "${HEADER}:${lineno}: ${name}: does not say whether it blocks")
         endif()
+        # An @retval's paragraph runs to the next blank line or @command.
+        string(REPLACE "\n" ";" doc_lines "${doc}")
+        set(in_retval 0)
+        foreach(dl IN LISTS doc_lines)
+          string(REGEX REPLACE "^[ \t]*/?\\*+[ \t]?" "" dl "${dl}")
+          string(REGEX REPLACE "\\*/[ \t]*$" "" dl "${dl}")
+          string(STRIP "${dl}" dl)
+          if(dl STREQUAL "")
+            set(in_retval 0)
+          elseif(dl MATCHES "^@retval")
+            set(in_retval 1)
+          elseif(dl MATCHES "^@")
+            set(in_retval 0)
+          endif()
+          if(in_retval AND dl MATCHES "(^|[.] )(Never blocks|Blocks|Does not block)")
+            list(APPEND problems "${HEADER}:${lineno}: ${name}: the sentence on blocking is part of the last @retval: put a line with only ' *' before it")
+            break()
+          endif()
+        endforeach()
       endif()
     endif()
   endif()

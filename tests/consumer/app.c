@@ -10,7 +10,12 @@
 
 static int square(mp_call *call) {
   int64_t x;
-  if (mp_call_arg_read(call, &x, sizeof x) != MP_OK) return mp_call_fail(call, "expected an int64_t");
+  size_t len = 0;
+  (void)mp_call_arg(call, &len);
+  /* %zu: the header's format check must take C99 formats everywhere,
+   * MinGW without __USE_MINGW_ANSI_STDIO too. */
+  if (mp_call_arg_read(call, &x, sizeof x) != MP_OK)
+    return mp_call_fail(call, "expected an int64_t, got %zu bytes", len);
   x *= x;
   return mp_call_return(call, &x, sizeof x);
 }

@@ -1,6 +1,10 @@
 // The public header from C++: it must compile as C++ (extern "C", no C-only
-// syntax) with the warnings a C++ project turns on. A capture-less lambda
-// is a plain function pointer, so it can be a task.
+// syntax) with the warnings a C++ project turns on, -Wold-style-cast among
+// them, and its macros too (they expand here, in C++). A capture-less
+// lambda is a plain function pointer, so it can be a task. Option structs
+// are zeroed with {}, as the header says: `= {0}` would trip
+// -Wmissing-field-initializers.
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -15,7 +19,10 @@ int main(int argc, char **argv) {
     x = x * x * x;
     return mp_call_return(call, &x, sizeof x);
   };
-  mp_register("cube", cube);
+  static_assert(MP_MAX_MESSAGE == std::size_t{1} << 30 && MP_QUEUE_MAX_MESSAGE == MP_MAX_MESSAGE,
+                "1 GiB messages");
+  static_assert(MP_MANAGER_KEY_MAX > 0 && MP_FOREVER < 0, "the header's constants");
+  MP_REGISTER(cube);
   if (mp_main(argc, argv) != MP_OK) {
     std::fprintf(stderr, "mp_main: %s\n", mp_last_error());
     return 1;
@@ -28,6 +35,8 @@ int main(int argc, char **argv) {
   int rc = mp_pool_create(&pool, &opts);
   if (rc == MP_OK)
     rc = mp_pool_map(pool, "cube", in.data(), sizeof in[0], in.size(), out.data(), sizeof out[0], nullptr);
+  if (rc == MP_OK) rc = mp_pool_close(pool);
+  if (rc == MP_OK) rc = mp_pool_join(pool, MP_FOREVER);
   mp_pool_free(pool);
   if (rc != MP_OK) {
     std::fprintf(stderr, "%s: %s\n", mp_err_name(rc), mp_last_error());

@@ -9,20 +9,18 @@
  *   bit 3     bodies land in a buffer of the caller's (a fresh one on each
  *             try), else in one the reader allocates;
  *   bits 4-5  the size limit: 32, 512, 4096 or 1 MiB;
- *   bit 6     mp__frame_reader_fill before each header, as the pool's
- *             readers do.
+ *   bit 6     mp__frame_reader_fill before each header.
  * Checked: the reader delivers exactly the frames the stream holds, in
  * order, byte for byte, then the end the stream has: MP_ECLOSED (clean or
  * torn) or MP_EPROTO (a bad or oversized header), and keeps answering it.
  * Each delivered body also goes through the decoder its frame type has in
- * the library (result, bootstrap, task chunk, chunk result, manager). */
+ * the library (result, bootstrap, manager). */
 #include <string.h>
 
 #include "boot.h"
 #include "core.h"
 #include "fuzz.h"
 #include "manager_wire.h"
-#include "pool_wire.h"
 #include "wire.h"
 
 static const size_t limits[4] = {32, 512, 4096, (size_t)1 << 20};
@@ -43,12 +41,6 @@ static int plain_header(const uint8_t *p, size_t max_len, mp__frame_header *h) {
   return h->len > max_len ? MP_ETOOBIG : MP_OK;
 }
 
-static void ignore_outcome(void *ud, uint32_t i, const mp__outcome *o) {
-  (void)ud;
-  (void)i;
-  (void)o;
-}
-
 /* What the library does with such a body. Only memory errors and leaks
  * matter here; each decoder has a harness of its own for the rest. */
 static void decode_body(const mp__frame_header *h, const uint8_t *p, size_t len) {
@@ -61,17 +53,6 @@ static void decode_body(const mp__frame_header *h, const uint8_t *p, size_t len)
   case MP__FRAME_BOOT: {
     mp__boot b;
     if (mp__boot_decode_payload(p, len, &b) == MP_OK) mp__boot_release(&b);
-    break;
-  }
-  case MP__FRAME_TASK: {
-    mp__task_chunk c;
-    if (mp__task_chunk_decode(p, len, &c) == MP_OK) mp__task_chunk_release(&c);
-    break;
-  }
-  case MP__FRAME_CHUNK: {
-    /* The pool expects as many outcomes as it sent items: at most this. */
-    uint32_t n = len >= 4 ? mp__load_u32(p) : 0;
-    if (n <= MP__MAX_CHUNK_ITEMS) (void)mp__chunk_decode(p, len, n, ignore_outcome, NULL);
     break;
   }
   case MP__FRAME_MGR_REQUEST: {

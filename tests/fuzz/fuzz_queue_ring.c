@@ -1,13 +1,15 @@
-/* The queue's record reader (src/queue_ring.c), as a get uses it, on a
- * ring whose every byte and whose reading position another process may
+/* The queue's record reader (src/queue_ring.c), as a get uses it, on two
+ * rings whose every byte, and whose reading positions, another process may
  * have scribbled on.
  *
- * Input: u64 reading position (any value: the shared word is anyone's to
- * write), then the ring's bytes, any number (the ring is exactly that
- * big, so a read past its end is a heap overflow the sanitizer reports).
- * Checked: each record the reader accepts lies wholly inside the ring,
- * where the position said or at 0 after a wrap, and reading records one
- * after another, as consumers do, stays inside and ends. */
+ * Input: u64 reading position in the warm ring, u64 the position a JUMP
+ * sends the reader to in the store ring, u32 the warm ring's size (taken
+ * modulo the bytes left), then the two rings' bytes, each ring exactly as
+ * big as its bytes (so a read past its end is a heap overflow the
+ * sanitizer reports). Checked: each record the reader accepts lies wholly
+ * inside its ring, a payload that runs past the ring's end is copied from
+ * its start, and reading record after record, as consumers do, stays
+ * inside and ends. */
 #include <string.h>
 
 #include "buf.h"
@@ -15,29 +17,39 @@
 #include "queue_ring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 8) return 0;
-  uint64_t pos = mp__load_u64(data);
-  uint64_t capacity = size - 8;
-  uint8_t *ring = malloc(capacity ? (size_t)capacity : 1);
-  uint8_t *copy = malloc(capacity ? (size_t)capacity : 1);
-  FUZZ_CHECK(ring != NULL && copy != NULL);
-  if (capacity) memcpy(ring, data + 8, (size_t)capacity);
-  uint64_t to = mp__ring_skip_wrap(ring, capacity, pos);
-  FUZZ_CHECK(to == pos || to == 0);
-  /* A consumer takes record after record. Each moves the position forward
-   * or back to 0, so two laps' worth of the smallest records is the most
-   * a reader that keeps finding records could take. */
-  uint64_t most = 2 * (capacity / MP__RING_RECORD_HEAD) + 2;
-  for (uint64_t k = 0; k < most; k++) {
-    uint64_t at;
-    uint32_t len;
-    if (!mp__ring_next(ring, capacity, pos, &at, &len)) break;
-    FUZZ_CHECK(at == pos || at == 0);
-    FUZZ_CHECK(at <= capacity && mp__ring_record_size(len) <= capacity - at);
-    if (len) memcpy(copy, ring + at + MP__RING_RECORD_HEAD, len); /* what a get copies out */
-    pos = at + mp__ring_record_size(len);
+  if (size < 20) return 0;
+  uint64_t pos[2] = {mp__load_u64(data), mp__load_u64(data + 8)};
+  uint64_t left = size - 20, split = left ? mp__load_u32(data + 16) % (left + 1) : 0;
+  uint64_t ring_size[2] = {split, left - split};
+  uint8_t *ring[2];
+  for (int r = 0; r < 2; r++) {
+    ring[r] = malloc(ring_size[r] ? (size_t)ring_size[r] : 1);
+    FUZZ_CHECK(ring[r] != NULL);
+    if (ring_size[r]) memcpy(ring[r], data + 20 + (r ? split : 0), (size_t)ring_size[r]);
   }
-  free(ring);
+  uint8_t *copy = malloc(left ? (size_t)left : 1);
+  FUZZ_CHECK(copy != NULL);
+  /* A consumer takes record after record. Each moves forward by at least
+   * one head, so two laps of both rings' smallest records is the most a
+   * reader that keeps finding records could take. */
+  uint64_t most = 2 * (left / MP__RING_RECORD_HEAD) + 4;
+  int cur = 0;
+  for (uint64_t k = 0; k < most; k++) {
+    mp__ring_head h;
+    if (!mp__ring_read_head(ring[cur], ring_size[cur], pos[cur], &h)) break;
+    FUZZ_CHECK(mp__ring_offset_ok(ring_size[cur], pos[cur]));
+    if (h.mark == MP__RING_JUMP_MARK) {
+      pos[cur] = mp__ring_advance(ring_size[cur], pos[cur], MP__RING_RECORD_HEAD);
+      cur = 1 - cur;
+      continue;
+    }
+    uint64_t rec = mp__ring_record_size(h.len);
+    FUZZ_CHECK(rec < ring_size[cur]);
+    mp__ring_copy_out(ring[cur], ring_size[cur], pos[cur], copy, h.len); /* what a get copies out */
+    pos[cur] = mp__ring_advance(ring_size[cur], pos[cur], rec);
+    FUZZ_CHECK(pos[cur] < ring_size[cur]);
+  }
+  for (int r = 0; r < 2; r++) free(ring[r]);
   free(copy);
   return 0;
 }

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   FUZZ_CHECK(r.status <= MP_OK && r.status >= MP_ESYS);
   if (r.status == MP_OK)
-    FUZZ_CHECK(r.data != NULL);
+    FUZZ_CHECK((r.data != NULL) == (r.len != 0)); /* none: NULL */
   else
     FUZZ_CHECK(r.data == NULL && r.len == 0);
   mp__buf b;

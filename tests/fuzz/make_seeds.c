@@ -11,7 +11,7 @@
 #include "boot.h"
 #include "core.h"
 #include "manager_wire.h"
-#include "pool_wire.h"
+#include "pool_arena.h"
 #include "queue_ring.h"
 #include "wire.h"
 
@@ -68,7 +68,6 @@ static void boot_process(mp__buf *b) {
   boot.role = MP__ROLE_PROCESS;
   strcpy(boot.task, "square");
   boot.result = 4;
-  boot.tasks = MP__NO_HANDLE;
   boot.arg = (const uint8_t *)arg;
   boot.arg_len = 8;
   boot_payload(b, &boot);
@@ -87,9 +86,13 @@ static void boot_pool_worker(mp__buf *b) {
   memset(&boot, 0, sizeof boot);
   boot.role = MP__ROLE_POOL_WORKER;
   boot.worker_id = 1;
-  boot.result = 4;
-  boot.tasks = 5;
+  boot.result = MP__NO_HANDLE;
   boot.max_tasks = 3;
+  boot.nchannel = 2;
+  boot.channel[0] = 4;
+  boot.channel[1] = 5;
+  boot.channel_blob = (const uint8_t *)"arena";
+  boot.channel_bloblen = 5;
   boot.nobjects = 1;
   boot.objects = &obj;
   boot.arg = (const uint8_t *)"";
@@ -106,58 +109,176 @@ static void token(const char *harness, const char *name, const char *text) {
 }
 
 /* ------------------------------------------------------------------ pool */
+/* A task record's payload: the head, then the items. */
+static void task_head(mp__buf *b, const char *task, uint64_t first, uint32_t n, uint32_t size) {
+  mp__task_head h;
+  memset(&h, 0, sizeof h);
+  strcpy(h.task, task);
+  h.first = first;
+  h.n = n;
+  h.item_size = size;
+  mp__buf_put(b, &h, sizeof h);
+}
+
 static void task_packed(mp__buf *b) {
-  mp__task_chunk_encode_head(b, "square", 10, 3, 1, 8);
-  for (int i = 0; i < 3; i++) mp__buf_put_u64(b, (uint64_t)(10 + i));
+  put_u8(b, 0);
+  task_head(b, "square", 10, 3, 8);
+  for (uint64_t i = 0; i < 3; i++) {
+    uint64_t v = 10 + i;
+    mp__buf_put(b, &v, 8);
+  }
 }
 
-static void task_long(mp__buf *b) {
-  mp__task_chunk_encode_head(b, "echo", 0, 2, 0, 0);
-  mp__buf_put_bytes(b, "abc", 3);
-  mp__buf_put_bytes(b, NULL, 0);
+static void slice(mp__buf *b, const char *s, uint64_t len) {
+  uint64_t zero = 0;
+  mp__buf_put(b, &len, 8);
+  mp__buf_put(b, &zero, 8);
+  mp__buf_put(b, s, (size_t)len);
+  for (uint64_t k = len; k % 16; k++) put_u8(b, 0);
 }
 
-static void chunk_packed(mp__buf *b, uint32_t n, uint64_t size) {
-  mp__buf_put_u32(b, n);
-  mp__buf_put_u32(b, 1);
-  mp__buf_put_u64(b, size);
-  for (uint64_t i = 0; i < n * size; i++) put_u8(b, (uint8_t)i);
+static void task_sliced(mp__buf *b) {
+  put_u8(b, 0);
+  task_head(b, "echo", 0, 2, MP__ITEMS_SLICED);
+  slice(b, "abc", 3);
+  slice(b, "", 0);
 }
 
-static void chunk_long(mp__buf *b) {
-  mp__chunk_builder cb;
-  memset(&cb, 0, sizeof cb);
-  mp__chunk_builder_reset(&cb);
-  mp__chunk_builder_add(&cb, MP_OK, 0, NULL, "12345678", 8);
-  mp__chunk_builder_add(&cb, MP_ETASK, 3, "boom", NULL, 0);
-  mp__chunk_builder_add(&cb, MP_OK, 0, NULL, "abcd", 4);
-  mp__buf_put_u32(b, cb.n);
-  mp__buf_put_u32(b, 0);
-  mp__buf_put(b, cb.full.data, cb.full.len);
-  mp__chunk_builder_release(&cb);
+/* Result ring records, as a worker writes them. */
+static void out_rec(mp__buf *b, int type, const void *body, size_t len) {
+  mp__out_head h = {(uint32_t)((8 + len + 7) & ~(size_t)7), (uint16_t)type, 0};
+  mp__buf_put(b, &h, sizeof h);
+  mp__buf_put(b, body, len);
+  for (size_t k = 8 + len; k % 8; k++) put_u8(b, 0);
+}
+
+static void out_ok(mp__buf *b, uint32_t index, const char *data, uint32_t len) {
+  uint8_t body[64];
+  memcpy(body, &index, 4);
+  memcpy(body + 4, &len, 4);
+  memcpy(body + 8, data, len);
+  out_rec(b, MP__OUT_OK, body, 8 + len);
+}
+
+static void out_fail(mp__buf *b, uint32_t index, int32_t status, int32_t code, const char *text) {
+  uint8_t body[64];
+  uint32_t n = (uint32_t)strlen(text);
+  memcpy(body, &index, 4);
+  memcpy(body + 4, &status, 4);
+  memcpy(body + 8, &code, 4);
+  memcpy(body + 12, &n, 4);
+  memcpy(body + 16, text, n);
+  out_rec(b, MP__OUT_FAIL, body, 16 + n);
+}
+
+static void out_chunk(mp__buf *b, uint64_t seq) { out_rec(b, MP__OUT_CHUNK, &seq, 8); }
+
+/* Selector: a result ring of 256 bytes; head 0. */
+static void ring_outcomes(mp__buf *b) {
+  put_u8(b, 1 | (2 << 1));
+  put_u8(b, 0);
+  put_u8(b, 0);
+  out_chunk(b, 7);
+  out_ok(b, 0, "12345678", 8);
+  out_fail(b, 1, MP_ETASK, 3, "boom");
+  out_ok(b, 2, "abcd", 4);
+}
+
+/* A result in pieces, then the initializer's failure. */
+static void ring_pieces(mp__buf *b) {
+  uint8_t big[16], more[8];
+  uint32_t index = 0, zero = 0;
+  uint64_t total = 12;
+  put_u8(b, 1 | (3 << 1));
+  put_u8(b, 0);
+  put_u8(b, 0);
+  out_chunk(b, 1);
+  memcpy(big, &index, 4);
+  memcpy(big + 4, &zero, 4);
+  memcpy(big + 8, &total, 8);
+  out_rec(b, MP__OUT_BIG, big, 16);
+  memcpy(more, "abcdefgh", 8);
+  out_rec(b, MP__OUT_MORE, more, 8);
+  out_rec(b, MP__OUT_MORE, "ijkl", 4);
+  uint8_t init[24];
+  int32_t code = 2;
+  uint32_t n = 4;
+  memcpy(init, &code, 4);
+  memcpy(init + 4, &n, 4);
+  memcpy(init + 8, "nope", 4);
+  out_rec(b, MP__OUT_INIT_FAILED, init, 12);
+}
+
+/* Runs: one whole (a record follows it), one still open at the end. */
+static void out_run(mp__buf *b, uint32_t first, uint32_t size, uint32_t count, const char *data) {
+  uint8_t body[64];
+  uint32_t zero = 0;
+  memcpy(body, &first, 4);
+  memcpy(body + 4, &size, 4);
+  memcpy(body + 8, &count, 4);
+  memcpy(body + 12, &zero, 4);
+  memcpy(body + 16, data, (size_t)size * count);
+  out_rec(b, MP__OUT_RUN, body, 16 + (size_t)size * count);
+}
+
+static void ring_runs(mp__buf *b) {
+  put_u8(b, 1 | (3 << 1));
+  put_u8(b, 0);
+  put_u8(b, 0);
+  out_chunk(b, 4);
+  out_run(b, 0, 4, 3, "aaaabbbbcccc");
+  out_fail(b, 3, MP_ETASK, 1, "no");
+  out_run(b, 4, 2, 2, "ddee");
+}
+
+/* A ring of 64 bytes read from offset 48: a PAD to its end, then wrapped. */
+static void ring_wrapped(mp__buf *b) {
+  put_u8(b, 1);
+  put_u8(b, 6);
+  put_u8(b, 0);
+  out_rec(b, MP__OUT_PAD, "", 8);
+  out_chunk(b, 2);
+  out_ok(b, 0, "xy", 2);
 }
 
 /* ----------------------------------------------------------------- queue */
 static void ring_record(mp__buf *b, uint32_t mark, const char *payload, uint32_t len) {
   mp__buf_put_u32(b, len);
   mp__buf_put_u32(b, mark);
+  mp__buf_put_u32(b, 4242); /* owner */
+  mp__buf_put_u32(b, 0);
   mp__buf_put(b, payload, len);
   for (uint64_t pad = mp__ring_record_size(len) - MP__RING_RECORD_HEAD - len; pad > 0; pad--) put_u8(b, 0);
 }
 
-static void ring(const char *name, uint64_t pos, int damaged) {
-  mp__buf b;
+/* Two rings: the warm one with two records and a JUMP (or a damaged head
+ * for the second), the store one with a record whose payload runs past
+ * its end and goes on at its start. */
+static void ring(const char *name, uint64_t pos, uint64_t park, int damaged) {
+  mp__buf warm, b;
+  mp__buf_init(&warm);
   mp__buf_init(&b);
-  mp__buf_put_u64(&b, pos);
-  ring_record(&b, MP__RING_RECORD_MARK, "hello", 5);
+  ring_record(&warm, MP__RING_READY_MARK, "hello", 5);
   if (damaged) {
-    mp__buf_put_u32(&b, 0xFFFFFFF0u); /* a head that claims far more than the ring */
-    mp__buf_put_u32(&b, MP__RING_RECORD_MARK);
+    mp__buf_put_u32(&warm, 0xFFFFFFF0u); /* a head that claims far more than the ring */
+    mp__buf_put_u32(&warm, MP__RING_READY_MARK);
+    mp__buf_put_u64(&warm, 0);
   } else
-    ring_record(&b, MP__RING_RECORD_MARK, "abc", 3);
-  ring_record(&b, MP__RING_WRAP_MARK, "", 0);
-  for (int i = 0; i < 16; i++) put_u8(&b, 0);
+    ring_record(&warm, MP__RING_BUSY_MARK, "abc", 3);
+  ring_record(&warm, MP__RING_JUMP_MARK, "", 0);
+  for (int i = 0; i < 16; i++) put_u8(&warm, 0);
+  mp__buf_put_u64(&b, pos);
+  mp__buf_put_u64(&b, park);
+  mp__buf_put_u32(&b, (uint32_t)warm.len);
+  mp__buf_put(&b, warm.data, warm.len);
+  /* The store ring, 64 bytes: a 24-byte payload from offset 48 wraps to 0. */
+  mp__buf_put(&b, "wrapped-part-two", 16);
+  for (int i = 0; i < 32; i++) put_u8(&b, 0);
+  mp__buf_put_u32(&b, 24);
+  mp__buf_put_u32(&b, MP__RING_READY_MARK);
+  mp__buf_put_u64(&b, 0);
   save("queue_ring", name, &b);
+  mp__buf_release(&warm);
   mp__buf_release(&b);
 }
 
@@ -291,27 +412,11 @@ static void frame_two_data(mp__buf *b) {
   mp__buf_release(&p);
 }
 
-static void frame_task(mp__buf *b) {
-  mp__buf p;
-  mp__buf_init(&p);
-  task_packed(&p);
-  put_frame(b, MP__FRAME_TASK, 0, 7, &p);
-  mp__buf_release(&p);
-}
-
 static void frame_boot(mp__buf *b) {
   mp__buf p;
   mp__buf_init(&p);
   boot_pool_worker(&p);
   put_frame(b, MP__FRAME_BOOT, 0, 0, &p);
-  mp__buf_release(&p);
-}
-
-static void frame_chunk(mp__buf *b) {
-  mp__buf p;
-  mp__buf_init(&p);
-  chunk_long(&p);
-  put_frame(b, MP__FRAME_CHUNK, 0, 7, &p);
   mp__buf_release(&p);
 }
 
@@ -330,7 +435,7 @@ static void frame_torn_header(mp__buf *b) {
 }
 
 static void frame_torn_body(mp__buf *b) {
-  frame_task(b);
+  frame_boot(b);
   b->len -= 5;
 }
 
@@ -354,8 +459,6 @@ static void process_boot_truncated(mp__buf *b) {
   boot_process(b);
   mp__store_u32(b->data + 1, mp__load_u32(b->data + 1) - 1);
 }
-static void chunk_packed_3(mp__buf *b) { chunk_packed(b, 3, 8); }
-static void chunk_packed_empty(mp__buf *b) { chunk_packed(b, 4, 0); }
 
 int main(int argc, char **argv) {
   if (argc != 2) {
@@ -366,9 +469,7 @@ int main(int argc, char **argv) {
   /* frame: control byte (see fuzz_frame.c), then the stream. */
   one("frame", "result-128-byte-writes", 0x27, frame_result);
   one("frame", "two-data-bytewise", 0x20, frame_two_data);
-  one("frame", "task-into-buffer", 0x2B, frame_task);
   one("frame", "boot", 0x25, frame_boot);
-  one("frame", "chunk-with-fill", 0x63, frame_chunk);
   one("frame", "manager", 0x24, frame_manager);
   one("frame", "torn-header", 0x27, frame_torn_header);
   one("frame", "torn-body", 0x22, frame_torn_body);
@@ -393,18 +494,20 @@ int main(int argc, char **argv) {
   token("boot", "token-version-2", "--mproc-worker=2:5");
   token("boot", "token-no-number", "--mproc-worker=1:");
   token("boot", "token-trailing", "--mproc-worker=1:5x");
-  /* pool_chunk: selector (see fuzz_pool_chunk.c), then the payload. */
-  one("pool_chunk", "task-packed", 0, task_packed);
-  one("pool_chunk", "task-long", 0, task_long);
-  one("pool_chunk", "result-packed", 3, chunk_packed_3);
-  one("pool_chunk", "result-packed-empty-items", 3, chunk_packed_empty);
-  one("pool_chunk", "result-long", 3, chunk_long);
-  one("pool_chunk", "result-count-mismatch", (5 << 2) | 1, chunk_long);
-  /* queue_ring: u64 position, then the ring. */
-  ring("records-then-wrap", 0, 0);
-  ring("at-the-wrap", 32, 0);
-  ring("damaged-length", 0, 1);
-  ring("position-past-the-end", UINT64_MAX - 3, 0);
+  /* pool_ring: selector (see fuzz_pool_ring.c), then the bytes. */
+  one("pool_ring", "task-packed", -1, task_packed);
+  one("pool_ring", "task-sliced", -1, task_sliced);
+  one("pool_ring", "outcomes", -1, ring_outcomes);
+  one("pool_ring", "pieces", -1, ring_pieces);
+  one("pool_ring", "wrapped", -1, ring_wrapped);
+  one("pool_ring", "runs", -1, ring_runs);
+  /* queue_ring: u64 positions in the warm and store rings, u32 the warm
+   * ring's size, then the rings. */
+  ring("records-then-jump", 0, 48, 0);
+  ring("at-the-jump", 64, 48, 0);
+  ring("damaged-length", 0, 48, 1);
+  ring("position-past-the-end", UINT64_MAX - 3, 48, 0);
+  ring("jump-to-a-bad-place", 64, 40, 0);
   /* manager: requests. */
   one("manager", "session", -1, mgr_session);
   one("manager", "refused", -1, mgr_odd);

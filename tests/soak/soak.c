@@ -1,3 +1,4 @@
+#define _CRT_SECURE_NO_WARNINGS /* getenv is fine here (MSVC deprecates it) */
 #include "soak.h"
 
 #include <stdarg.h>
