@@ -6,7 +6,10 @@
 # (RUN/corpus/NAME, where libFuzzer adds new inputs). A crash, a leak, a
 # timeout or a failed check saves the input as RUN/NAME-crash-* (or -leak-,
 # -timeout-, -oom-): fix the library, then add that file to
-# tests/fuzz/corpus/NAME/ as regression-*.
+# tests/fuzz/corpus/NAME/ as regression-*. FUZZ_SEED (scripts/test's
+# --fuzz-seed) fixes libFuzzer's choices, so CI's run of a tree tries what a
+# run here tried, give or take the executions the time allows; 0 lets
+# libFuzzer pick.
 
 FUZZ_HARNESSES=(frame result boot pool_ring queue_ring manager manager_lane)
 
@@ -18,7 +21,7 @@ fuzz_one() {
   # -timeout: an input that takes this long is a hang, and fails the run.
   # The hard limit covers a harness that does not stop by itself.
   timeout -k 10 $((secs + 120)) "$b/tests/fuzz/fuzz_$name" \
-    -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+    -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$run/$name-" \
     "$run/corpus/$name" "$MPROC_ROOT/tests/fuzz/corpus/$name" >"$run/$name.log" 2>&1
   echo $? >"$run/$name.status"

@@ -86,10 +86,19 @@ vg_count() {
   ' pass=1 "${logs[@]}" pass=2 "${logs[@]}"
 }
 
+# vg_clean LOGROOT NAME: whether that run exited 0 with no error or leak.
+vg_clean() {
+  local rc secs counts
+  read -r rc secs <"$1/$2/status"
+  counts=$(vg_count "$1/$2")
+  [[ $rc -eq 0 && $counts == "0 0" ]]
+}
+
 # vg_run LOGROOT LANES SPEC...: each SPEC is "name timeout cmd args..." (one
 # string, split on spaces); runs them LANES at a time, longest first as
-# given, then prints a line per run and returns non-zero if any failed,
-# erred or leaked.
+# given. A run that fails, errs or leaks runs once more on its own; clean
+# then, it is reported as flaky (scripts/test's flaky). Then a line per
+# run; non-zero if any run failed twice.
 vg_run() {
   local root=$1 lanes=$2
   shift 2
@@ -105,6 +114,18 @@ vg_run() {
   done
   wait "${pids[@]}"
   local bad=0 spec name rc secs counts errors leaks
+  for spec in "${specs[@]}"; do
+    name=${spec%% *}
+    vg_clean "$root" "$name" && continue
+    mv "$root/$name" "$root/$name.first"
+    # shellcheck disable=SC2086
+    vg_one "$root" $spec
+    if vg_clean "$root" "$name"; then
+      flaky "$LEG" "$name (logs of the failed run: $root/$name.first)"
+    else
+      rm -rf "$root/$name.first"
+    fi
+  done
   for spec in "${specs[@]}"; do
     name=${spec%% *}
     read -r rc secs <"$root/$name/status"
