@@ -187,6 +187,11 @@ int mp__pool_submit(mp_pool *p, job *j, size_t first, size_t n, size_t chunksize
     return mp__set_error(MP_ESTATE, "%s: the pool is %s: no new work", api,
                          p->state == POOL_CLOSED ? "closed" : "terminated");
   }
+  int crc = mp__pool_need_callbacks(p, j, api);
+  if (crc != MP_OK) {
+    mp__mutex_unlock(p->lock);
+    return crc;
+  }
   if (p->broken) {
     mp__job_fail_items(j, first, n, MP_ETASK, p->broken);
     mp__job_check_completed(p, j);

@@ -204,6 +204,7 @@ int mp__worker_holds(const mp_pool *p, int slot, const chunk *c);
 
 /* pool_sched.c */
 int mp__pool_start_threads(mp_pool *p);
+int mp__pool_need_callbacks(mp_pool *p, const job *j, const char *api); /* lock held */
 void mp__pool_poke(mp_pool *p);                      /* wakes the scheduler; lock held */
 void mp__pool_queue_callbacks(mp_pool *p, job *j);  /* j complete, with a callback or progress */
 void mp__pool_note_progress(mp_pool *p, job *j);

@@ -11,7 +11,8 @@
  *
  * The callback thread runs the user's callbacks and progress reports, in
  * order, with the lock released: a slow callback delays other callbacks,
- * never a caller waiting for its own job. */
+ * never a caller waiting for its own job. It starts with the first job
+ * that brings one (mp__pool_need_callbacks). */
 #include <string.h>
 
 #include "pool_internal.h"
@@ -166,7 +167,16 @@ static void scheduler_main(void *arg) {
 
 int mp__pool_start_threads(mp_pool *p) {
   int rc = mp__cond_new(&p->cb_cond);
-  if (rc == MP_OK) rc = mp__thread_start(&p->callbacker, callbacks_main, p);
   if (rc == MP_OK) rc = mp__thread_start(&p->scheduler, scheduler_main, p);
   return rc;
+}
+
+/* The callback thread starts with the first job that has user code for
+ * it: most pools never need it, and a thread's start and end are a
+ * measurable part of a short-lived pool's life. Lock held. */
+int mp__pool_need_callbacks(mp_pool *p, const job *j, const char *api) {
+  if (!j->cb && !(j->progress && !j->caller_reports)) return MP_OK;
+  if (p->callbacker) return MP_OK;
+  int rc = mp__thread_start(&p->callbacker, callbacks_main, p);
+  return rc == MP_OK ? MP_OK : mp__error_in(api, rc);
 }
