@@ -91,6 +91,13 @@ static void encode(uint8_t *dst, const job *j, size_t first, const chunk_src *sr
   }
 }
 
+/* A chunk record's flags: whether its worker rings after every item (an
+ * imap's consumer and a progress report want each outcome as it comes) or
+ * once, at the chunk's end. */
+static uint32_t record_flags(const job *j) {
+  return (j->kind == JOB_IMAP || j->progress) ? MP__TASK_RING_EACH : 0;
+}
+
 /* Into the ring, if it has room: MP_OK, MP_EFULL (or an error). The
  * payload comes from src (items [from, from + n)) or, given, as bytes. */
 static int ring_write(mp_pool *p, job *j, size_t first, uint32_t n, const chunk_src *src, size_t from,
@@ -115,7 +122,7 @@ static int ring_write(mp_pool *p, job *j, size_t first, uint32_t n, const chunk_
   c->first = first;
   c->n = n;
   c->holder = -1;
-  mp__tasks_publish(&p->ring, &p->arena, at, seq, len, j && (j->kind == JOB_IMAP || j->progress) ? MP__TASK_RING_EACH : 0);
+  mp__tasks_publish(&p->ring, &p->arena, at, seq, len, record_flags(j));
   return MP_OK;
 }
 
