@@ -841,10 +841,11 @@ MPROC_API mp_queue *mp_call_queue(mp_call *call, size_t i);
  * stdout and stderr is flushed when its chunk ends, and when the worker
  * leaves (a pool that is closed, or freed with no work left, lets its
  * workers leave on their own before anything is killed).
- * Threads: every call may be made from any thread. Each pool has two
- * threads of its own: a scheduler, which replaces workers that died,
+ * Threads: every call may be made from any thread. Each pool has a
+ * thread of its own, a scheduler, which replaces workers that died,
  * kills items over their time and collects outcomes nobody else waits
- * for, and a callback thread, which runs callbacks and the progress
+ * for, and, from its first job with a callback or an async progress
+ * report, a callback thread, which runs callbacks and the progress
  * reports of async maps in order (a slow callback delays other
  * callbacks, never a caller waiting for its own job: a waiting caller
  * collects its outcomes itself, and a blocking map runs its own
