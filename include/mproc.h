@@ -892,7 +892,7 @@ typedef struct mp_map_options {
   size_t chunksize;                      /**< 0: chosen by the pool (about 4 chunks per worker) */
   mp_progress_fn progress;               /**< called as items complete */
   void *progress_ud;                     /**< given to progress */
-  mp_result *results;                    /**< optional: per-item outcome, n entries */
+  mp_result *results;                    /**< optional: per-item outcome, n entries (mp_pool_map: status and message; the bytes go to out) */
 } mp_map_options;
 
 /**
@@ -955,7 +955,9 @@ MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_
  * lowest-index failed item (MP_ETASK, MP_ECRASHED, MP_ETIMEDOUT,
  * MP_ECANCELLED, or MP_EINVAL for a result not out_size bytes long), with
  * mp_last_error() naming that item, its status and its message (for a
- * wrong size, both sizes), and opts->results tells each one. Errors before anything runs: MP_EINVAL (a
+ * wrong size, both sizes), and opts->results tells each one: its status,
+ * task_code and message; a result's bytes are in out only (the entry's
+ * data stays NULL and len 0). Errors before anything runs: MP_EINVAL (a
  * NULL argument, n times a size overflows), MP_ENOTASK, MP_ETOOBIG,
  * MP_ESTATE (pool closed), MP_ENOMEM.
  * Blocks until every item is done.
