@@ -42,6 +42,15 @@ static int return_holding(mp_call *call) {
   return 0;
 }
 
+/* objects: lock, event. Takes the lock, says so, and holds it until
+ * killed. */
+static int hold_until_killed(mp_call *call) {
+  if (mp_lock_acquire(mp_call_lock(call, 0), 30) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  mp_event_set(mp_call_event(call, 1));
+  mp__sleep(120);
+  return 0;
+}
+
 /* objects: condition. Takes its lock and returns holding it. */
 static int return_holding_condition(mp_call *call) {
   int rc = mp_condition_acquire(mp_call_condition(call, 0), 30);
@@ -279,6 +288,51 @@ static void freeing_a_lock_another_thread_holds_is_safe(void **state) {
   assert_int_equal(s.rc, MP_OK);
   mp_event_free(s.freed);
   mp_event_free(s.held);
+}
+
+/* A holder killed and not yet reaped (a zombie on POSIX): its lock is
+ * handed on all the same, not held until someone joins it. */
+static void a_lock_whose_holder_was_killed_and_not_reaped_is_handed_on(void **state) {
+  (void)state;
+  mp_lock *l;
+  mp_event *held;
+  TU_CHECK(mp_lock_create(&l, 0), MP_OK);
+  TU_CHECK(mp_event_create(&held), MP_OK);
+  mp_object *objs[2] = {mp_lock_obj(l), mp_event_obj(held)};
+  mp_process *p = tu_start("hold_until_killed", objs, 2, NULL, 0);
+  TU_CHECK(mp_event_wait(held, 60), MP_OK);
+  int64_t pid = mp_process_pid(p);
+  TU_CHECK(mp_process_kill(p), MP_OK);
+  assert_true(tu_wait_gone(pid, 60));
+  TU_CHECK(mp_lock_acquire(l, 30), MP_EOWNERDEAD);
+  TU_CHECK(mp_lock_release(l), MP_OK);
+  TU_CHECK(mp_process_join(p, 60), MP_OK);
+  mp_process_free(p);
+  TU_CHECK(mp_lock_acquire(l, 0), MP_OK);
+  TU_CHECK(mp_lock_release(l), MP_OK);
+  mp_event_free(held);
+  mp_lock_free(l);
+}
+
+static void take_and_end(void *arg) {
+  mp_lock *l = arg;
+  if (mp_lock_acquire(l, 30) != MP_OK) abort();
+}
+
+/* A thread that ends holding a lock hands it on as a dead process does,
+ * to a thread of its own process too. */
+static void a_lock_whose_holder_thread_ended_is_handed_on(void **state) {
+  (void)state;
+  mp_lock *l;
+  TU_CHECK(mp_lock_create(&l, 0), MP_OK);
+  mp__thread *t;
+  TU_CHECK(mp__thread_start(&t, take_and_end, l), MP_OK);
+  mp__thread_join(t);
+  TU_CHECK(mp_lock_acquire(l, 30), MP_EOWNERDEAD);
+  TU_CHECK(mp_lock_release(l), MP_OK);
+  TU_CHECK(mp_lock_acquire(l, 0), MP_OK);
+  TU_CHECK(mp_lock_release(l), MP_OK);
+  mp_lock_free(l);
 }
 
 /* ------------------------------------- 12: a waiter killed in its wait */
@@ -570,6 +624,7 @@ int main(int argc, char **argv) {
   MP_REGISTER(return_holding);
   MP_REGISTER(return_holding_condition);
   MP_REGISTER(acquire_code);
+  MP_REGISTER(hold_until_killed);
   MP_REGISTER(lock_step);
   MP_REGISTER(wait_once);
   MP_REGISTER(raise_value);
@@ -585,6 +640,8 @@ int main(int argc, char **argv) {
       TU_TEST(freeing_a_held_lock_is_safe),
       TU_TEST(a_process_waiting_on_a_lock_freed_while_held_is_told),
       TU_TEST(freeing_a_lock_another_thread_holds_is_safe),
+      TU_TEST(a_lock_whose_holder_was_killed_and_not_reaped_is_handed_on),
+      TU_TEST(a_lock_whose_holder_thread_ended_is_handed_on),
       TU_TEST(a_killed_waiter_leaves_no_ticket_for_notify_one),
       TU_TEST(a_killed_waiter_leaves_no_ticket_for_notify_all),
       TU_TEST(a_killed_unreaped_waiter_leaves_no_ticket),

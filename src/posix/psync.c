@@ -5,7 +5,8 @@
  * acquirer with EOWNERDEAD, and an uncontended lock/unlock is two atomic
  * instructions, no system call. Elsewhere (macOS has no robust mutexes) an
  * owner-word lock: the word holds the holder's mp__thread_id(), whose high
- * half is its pid, so a waiter that finds that process gone takes it over.
+ * half is its pid, so a waiter that finds that process gone takes it over;
+ * a thread that ends holding one marks it so (a list per thread).
  *
  * Wait point: a futex word on Linux; elsewhere a short-sleep poll of the
  * same word, correct but slower to wake.
@@ -18,7 +19,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,13 +125,80 @@ void mp__plock_release(void *slot, mp__handle h) {
 #else
 /* Owner-word lock. Every thread competes on the shared word itself (no
  * process-local mutex in front of it, which would make a thread that
- * holds one lock deadlock on the next). A thread that ends while its
- * process lives is not noticed: there is no robust list to tell. */
+ * holds one lock deadlock on the next). A holder is known to be gone when
+ * its process is (kill() finds no such process, or it is our own child and
+ * has ended), or when the holder's thread ended holding it: each thread
+ * keeps a list of the locks it holds, and a thread-specific destructor
+ * marks those still held at its end OWNER_ENDED, as the kernel's robust
+ * list does for a pthread mutex. */
 typedef struct owner_lock {
-  volatile uint64_t owner; /* mp__thread_id() of the holder, or 0 */
+  volatile uint64_t owner; /* mp__thread_id() of the holder, OWNER_ENDED, or 0 */
 } owner_lock;
 
+/* No thread has this id (its pid half would be 0). */
+#define OWNER_ENDED 1u
 #define SPIN_TRIES 200
+
+/* The locks one thread holds: every lock is taken and let go within one
+ * call on one thread, but a user's mp_lock, held between calls. A thread
+ * holding more at once than this is rare enough to go untracked past it
+ * (its end is then seen only with its process's). */
+#define HELD_MAX 64
+typedef struct held_locks {
+  uint64_t me;
+  size_t n;
+  owner_lock *locks[HELD_MAX];
+} held_locks;
+
+static pthread_key_t held_key;
+static int held_key_made; /* 0 until pthread_once made it, -1 if it could not */
+static pthread_once_t held_once = PTHREAD_ONCE_INIT;
+
+/* At a thread's end: what it still holds, it held when it ended. Its
+ * memory is still mapped: a lock's page stays while its holder lives
+ * (lock.c keeps it through a free by another thread). */
+static void held_at_end(void *v) {
+  held_locks *h = v;
+  for (size_t i = 0; i < h->n; i++) {
+    uint64_t expect = h->me;
+    __atomic_compare_exchange_n(&h->locks[i]->owner, &expect, (uint64_t)OWNER_ENDED, 0, __ATOMIC_RELEASE,
+                                __ATOMIC_RELAXED);
+  }
+  free(h);
+}
+
+static void make_held_key(void) { held_key_made = pthread_key_create(&held_key, held_at_end) == 0 ? 1 : -1; }
+
+static held_locks *my_held(uint64_t me) {
+  pthread_once(&held_once, make_held_key);
+  if (held_key_made != 1) return NULL;
+  held_locks *h = pthread_getspecific(held_key);
+  if (h && h->me != me) h->n = 0; /* a fork child's copy of its parent thread's list */
+  if (!h && (h = calloc(1, sizeof *h)) != NULL) {
+    if (pthread_setspecific(held_key, h) != 0) {
+      free(h);
+      return NULL;
+    }
+  }
+  if (h) h->me = me;
+  return h;
+}
+
+static void held_add(owner_lock *l, uint64_t me) {
+  held_locks *h = my_held(me);
+  if (h && h->n < HELD_MAX) h->locks[h->n++] = l;
+}
+
+static void held_remove(owner_lock *l) {
+  if (held_key_made != 1) return;
+  held_locks *h = pthread_getspecific(held_key);
+  if (!h) return;
+  for (size_t i = h->n; i-- > 0;)
+    if (h->locks[i] == l) {
+      h->locks[i] = h->locks[--h->n];
+      return;
+    }
+}
 
 int mp__plock_init(void *slot, mp__handle *h) {
   *h = MP__NO_HANDLE;
@@ -140,11 +210,18 @@ static int take(owner_lock *l, uint64_t *seen, uint64_t me) {
   return __atomic_compare_exchange_n(&l->owner, seen, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-/* The holder's process has ended. A zombie still answers kill(), so a
- * holder counts as gone only once its parent has reaped it. */
+/* The holder's thread ended holding it, or its process has ended. A
+ * zombie still answers kill(): one of our own children is looked at with
+ * waitid(WNOWAIT), which leaves it for whoever reaps it; another
+ * process's zombie counts as gone once its parent has reaped it. */
 static int holder_gone(uint64_t owner) {
+  if (owner == OWNER_ENDED) return 1;
   pid_t pid = (pid_t)(owner >> 32);
-  return owner && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+  if (!owner || pid <= 0) return 0;
+  if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
 }
 
 int mp__plock_acquire(void *slot, mp__handle h, double timeout) {
@@ -155,15 +232,20 @@ int mp__plock_acquire(void *slot, mp__handle h, double timeout) {
   (void)h;
   for (int round = 0;; round++) {
     uint64_t seen = 0;
-    if (take(l, &seen, me)) return MP_OK;
+    if (take(l, &seen, me)) {
+      held_add(l, me);
+      return MP_OK;
+    }
     if (round == 0) deadline = mp__deadline(timeout);
     if (round < SPIN_TRIES && timeout != 0) {
       /* The holder usually lets go within a few hundred nanoseconds. */
       if ((round & 15) == 15) mp__yield();
       continue;
     }
-    if (holder_gone(seen) && take(l, &seen, me))
+    if (holder_gone(seen) && take(l, &seen, me)) {
+      held_add(l, me);
       return mp__set_error(MP_EOWNERDEAD, "lock: its previous owner died holding it");
+    }
     double left = mp__remaining(deadline);
     if (left == 0) return mp__set_error(MP_ETIMEDOUT, "lock: timed out");
     mp__sleep(left > 0 && left < nap ? left : nap);
@@ -174,6 +256,7 @@ int mp__plock_acquire(void *slot, mp__handle h, double timeout) {
 void mp__plock_release(void *slot, mp__handle h) {
   owner_lock *l = slot;
   (void)h;
+  held_remove(l);
   __atomic_store_n(&l->owner, 0, __ATOMIC_RELEASE);
 }
 #endif
