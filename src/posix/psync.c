@@ -211,14 +211,15 @@ static int take(owner_lock *l, uint64_t *seen, uint64_t me) {
 }
 
 /* The holder's thread ended holding it, or its process has ended. A
- * zombie still answers kill(): one of our own children is looked at with
- * waitid(WNOWAIT), which leaves it for whoever reaps it; another
- * process's zombie counts as gone once its parent has reaped it. */
+ * zombie (killed, not yet reaped: a sibling's parent may join it only
+ * later) has ended too: mp__pid_alive tells one where the system says
+ * (/proc on Linux, sysctl on macOS), and elsewhere one of our own children
+ * is looked at with waitid(WNOWAIT), which leaves it to be reaped. */
 static int holder_gone(uint64_t owner) {
   if (owner == OWNER_ENDED) return 1;
   pid_t pid = (pid_t)(owner >> 32);
   if (!owner || pid <= 0) return 0;
-  if (kill(pid, 0) != 0 && errno == ESRCH) return 1;
+  if (!mp__pid_alive(pid)) return 1;
   siginfo_t info;
   memset(&info, 0, sizeof info);
   return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;

@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
+#if defined(__APPLE__)
+#include <sys/proc.h>
+#include <sys/sysctl.h>
+#endif
 
 #include "posix.h"
 
@@ -92,6 +96,13 @@ int mp__pid_alive(int64_t pid) {
   buf[n] = '\0';
   const char *paren = strrchr(buf, ')');
   if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X')) return 0;
+#elif defined(__APPLE__)
+  /* The same, from the kernel's process table. */
+  struct kinfo_proc kp;
+  size_t len = sizeof kp;
+  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid};
+  memset(&kp, 0, sizeof kp);
+  if (sysctl(mib, 4, &kp, &len, NULL, 0) == 0 && len == sizeof kp && kp.kp_proc.p_stat == SZOMB) return 0;
 #endif
   return 1;
 }
