@@ -103,6 +103,7 @@ void mp__arena_reset_slot(mp__arena *a, int slot) {
   mp__atomic_store64(&s->res_pub, 0);
   mp__atomic_store64(&s->res_head, 0);
   mp__atomic_store64(&s->res_seen, 0);
+  mp__atomic_store32(&s->doomed, 0);
 }
 
 /* Handles, in this order, each present only if it is a real handle (the

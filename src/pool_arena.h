@@ -162,7 +162,10 @@ typedef struct mp__arena_slot {
   volatile uint64_t res_head;    /* result bytes consumed (the pool's) */
   volatile uint64_t res_seen;    /* res_pub when the pool last read the ring (its own
                                     look: a run still growing keeps res_head behind) */
-  uint8_t pad2[MP__ARENA_LINE - 16];
+  volatile uint32_t doomed;      /* the pool's: the low half of the seq of a chunk it
+                                    cancelled while this worker held it (its kill may
+                                    be on the way: the worker takes no other work) */
+  uint8_t pad2[MP__ARENA_LINE - 20];
   uint8_t space_bell[MP__SYNC_SLOT]; /* the worker waits here for room */
 } mp__arena_slot;
 

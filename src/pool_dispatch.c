@@ -259,10 +259,17 @@ static void cancel_chunk(mp_pool *p, chunk *c, int status, const char *text, int
   c->holder = (int)by;
   let_go_of_job(p, c); /* outcomes that still come are dropped */
   /* Whatever it is doing with it (taking it, between items, running
-   * one): an item may start any moment, and must not run on. */
-  if (mp__worker_holds(p, (int)by, c)) {
+   * one): an item may start any moment, and must not run on. The kill
+   * lands a while later, when the worker may have finished this chunk and
+   * begun another's item, which it would then take down with it: so the
+   * slot says first which chunk the kill is for (both sides write, then
+   * read the other's word, sequentially consistent), and a worker that
+   * finds its finished chunk named there leaves instead of taking more. */
+  if (by < (uint32_t)p->nworkers && p->workers[by]) {
     mp__arena_slot *s = &p->arena.slots[by];
-    mp__worker_kill_run(p, p->workers[by], why, c->seq, mp__atomic_load32(&s->runs));
+    mp__atomic_store32(&s->doomed, (uint32_t)c->seq);
+    if (mp__worker_holds(p, (int)by, c))
+      mp__worker_kill_run(p, p->workers[by], why, c->seq, mp__atomic_load32(&s->runs));
   }
 }
 

@@ -108,7 +108,9 @@ static void after_item(mp_call *call) {
   call->result_len = 0;
 }
 
-static void run_chunk(worker *w, mp_call *call, uint64_t at) {
+/* 1: the pool cancelled this chunk while we held it, and its kill may be
+ * on the way; 0: take the next. */
+static int run_chunk(worker *w, mp_call *call, uint64_t at) {
   mp__arena_slot *s = w->slot;
   mp__task_record *rec;
   const uint8_t *payload;
@@ -117,7 +119,8 @@ static void run_chunk(worker *w, mp_call *call, uint64_t at) {
     fprintf(stderr, "mproc pool worker %d: %s\n", w->id, mp_last_error());
     mp__worker_exit(MP__EXIT_BAD_BOOT);
   }
-  mp__out_chunk(&w->out, rec->seq);
+  uint64_t seq = rec->seq; /* the record is the pool's again once the chunk is done */
+  mp__out_chunk(&w->out, seq);
   if (mp__task_items_open(payload, rec->len, &items) != MP_OK) {
     mp__out_fail(&w->out, 0, MP_EPROTO, 0, mp_last_error());
     goto done;
@@ -178,8 +181,9 @@ done:
    * that a kill could take away (a look, and no call, when nothing is). */
   mp__flush_stdio();
   s->chunk = 0;
-  mp__atomic_store32(&s->state, MP__SLOT_IDLE);
+  mp__atomic_store32(&s->state, MP__SLOT_IDLE); /* then the look at doomed: cancel_chunk says why */
   mp__out_ring_pool(&w->out);
+  return mp__atomic_load32(&s->doomed) == (uint32_t)seq;
 }
 
 /* An initializer that fails ends the worker, its failure in the ring; the
@@ -253,7 +257,9 @@ int mp__pool_worker_loop(const mp__boot *b, mp_call *call, int import_rc, const 
     /* More queued than spinners will take: pass the wake on. */
     if (mp__tasks_queued(&w.a) > mp__atomic_load32(&w.a.h->spinners))
       mp__pwait_wake_sleepers(w.a.h->work_bell, w.a.work_bell, 0);
-    run_chunk(&w, call, at);
+    /* A worker whose kill is on the way leaves before it takes an item
+     * the kill would be blamed for; it is replaced, as a killed one is. */
+    if (run_chunk(&w, call, at)) break;
     if (b->max_tasks && ++chunks >= b->max_tasks) break;
   }
   /* The arena stays mapped: the process ends right after. */

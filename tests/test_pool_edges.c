@@ -347,6 +347,44 @@ static void a_plain_fork_keeps_no_worker_alive(void **state) {
 /* A blocking map's progress reports never wait behind another job's slow
  * callback: the callback below holds the callback thread until the map
  * has returned (or 20 s pass, which the old design took). */
+/* A cancel that comes as its item ends: the worker's kill is on its way
+ * while the worker moves on to the next job's item, which must not be
+ * taken down for it (it read MP_ECRASHED, "killed by signal 9", about once
+ * in a CI run of threads_storm). The cancel lands at moments around the
+ * end of the item, over and over. */
+static void a_late_cancel_kills_no_other_job(void **state) {
+  (void)state;
+  mp_pool *p;
+  mp_pool_options o = {0};
+  o.workers = 1;
+  TU_CHECK(mp_pool_create(&p, &o), MP_OK);
+  double warm = 0;
+  mp_result warmed = {0};
+  TU_CHECK(mp_pool_apply(p, "nap", &warm, sizeof warm, &warmed), MP_OK);
+  mp_result_clear(&warmed);
+  int light = getenv("MPROC_TEST_LIGHT") || getenv("MPROC_TEST_VALGRIND");
+  int rounds = light ? 10 : 60, cancelled = 0;
+  for (int i = 0; i < rounds; i++) {
+    double first = 0.02, second = 0.005;
+    mp_async *a, *b;
+    TU_CHECK(mp_pool_apply_async(p, "nap", &first, sizeof first, NULL, NULL, &a), MP_OK);
+    TU_CHECK(mp_pool_apply_async(p, "nap", &second, sizeof second, NULL, NULL, &b), MP_OK);
+    mp__sleep(0.018 + 0.0001 * (i % 40)); /* 18 to 22 ms: before, at and after its end */
+    int rc = mp_async_cancel(a);
+    assert_true(rc == MP_OK || rc == MP_ESTATE);
+    TU_CHECK(mp_async_wait(a, 60), MP_OK);
+    TU_CHECK(mp_async_wait(b, 60), MP_OK);
+    const mp_result *ra = mp_async_result(a), *rb = mp_async_result(b);
+    assert_true(ra->status == MP_OK || ra->status == MP_ECANCELLED);
+    cancelled += ra->status == MP_ECANCELLED;
+    if (rb->status != MP_OK) fail_msg("round %d: the other job read %s: %s", i, mp_err_name(rb->status), rb->message);
+    mp_async_free(a);
+    mp_async_free(b);
+  }
+  (void)cancelled;
+  mp_pool_free(p);
+}
+
 static volatile uint32_t cb_started, map_done, cb_saw_map_done;
 static size_t reports, last_report;
 static void slow_callback(mp_async *a, void *ud) {
@@ -406,6 +444,7 @@ int main(int argc, char **argv) {
       TU_TEST(failed_maps_say_which_item_and_why),
       TU_TEST(workers_output_is_never_lost),
       TU_TEST(a_process_joined_by_many_threads),
+      TU_TEST(a_late_cancel_kills_no_other_job),
 #ifndef _WIN32
       TU_TEST(a_plain_fork_blocks_no_close),
       TU_TEST(a_plain_fork_keeps_no_worker_alive),
