@@ -145,7 +145,9 @@ def run(name, cmd, samples, nones, failures, env=None):
     the figures it could not take to nones."""
     t0 = time.monotonic()
     try:
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=1800,
+        # A program takes seconds at scale 1; one still running after ten
+        # minutes hangs (the ZeroMQ peer did once) and is a failed run.
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600,
                              env=dict(os.environ, **env) if env else None).stdout
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as e:
         detail = getattr(e, "stderr", "") or ""
