@@ -10,7 +10,7 @@ static int square(mp_call *call) { /* runs in a child process */
 }
 
 int main(int argc, char **argv) {
-  MP_REGISTER(square);                        /* 1. name the work */
+  if (MP_REGISTER(square) != MP_OK) return 1; /* 1. name the work */
   if (mp_main(argc, argv) != MP_OK) return 1; /* 2. the main guard */
 
   long long x = 12;
