@@ -126,8 +126,8 @@ void mp__plock_release(void *slot, mp__handle h) {
 /* Owner-word lock. Every thread competes on the shared word itself (no
  * process-local mutex in front of it, which would make a thread that
  * holds one lock deadlock on the next). A holder is known to be gone when
- * its process is (kill() finds no such process, or it is our own child and
- * has ended), or when the holder's thread ended holding it: each thread
+ * its process has ended (holder_gone says how that is told, zombies
+ * included), or when the holder's thread ended holding it: each thread
  * keeps a list of the locks it holds, and a thread-specific destructor
  * marks those still held at its end OWNER_ENDED, as the kernel's robust
  * list does for a pthread mutex. */
