@@ -364,8 +364,6 @@ int mp_pool_terminate(mp_pool *p) {
   return MP_OK;
 }
 
-static int is_done(void *ud) { return ((mp_pool *)ud)->state == POOL_DONE; }
-
 int mp_pool_join(mp_pool *p, double timeout) {
   if (!p) return mp__set_error(MP_EINVAL, "mp_pool_join: the pool is NULL");
   int trc = mp__timeout_check("mp_pool_join", timeout);
@@ -392,7 +390,6 @@ int mp_pool_join(mp_pool *p, double timeout) {
   /* Another thread's join may have taken them already. */
   if (sched) mp__thread_join(sched);
   if (cb) mp__thread_join(cb);
-  (void)is_done;
   return MP_OK;
 }
 
