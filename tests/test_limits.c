@@ -33,7 +33,7 @@
  * busy blocks of every heap of the process (the C runtime's among them).
  * 0 where there is no such count. */
 static uint64_t heap_in_use(void) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 mi = mallinfo2();
   return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
 #elif defined(_WIN32)

@@ -5,11 +5,18 @@
 # in parallel and again only for what changed (a depfile per file).
 #
 #   cmake -DCOMMANDS=compile_commands.json -DOUT=build.ninja -DCLANG=clang-16
-#         -DFLAGS_C="..." -DFLAGS_CXX="..." -P syntax_ninja.cmake
+#         -DFLAGS_C="..." -DFLAGS_CXX="..." [-DWHAT="..."] -P syntax_ninja.cmake
+#
+# The macOS check (scripts/lib/macos.sh) uses it too, with a portable
+# build's commands and flags of its own; WHAT names the check in Ninja's
+# lines (default "MSVC-mode syntax").
 #
 # FLAGS_C and FLAGS_CXX: the MSVC-mode flags (target, headers, warnings),
 # one shell-quoted string each.
 cmake_minimum_required(VERSION 3.20)
+if(NOT WHAT)
+  set(WHAT "MSVC-mode syntax")
+endif()
 
 file(READ "${COMMANDS}" json)
 string(JSON count LENGTH "${json}")
@@ -27,9 +34,9 @@ endfunction()
 get_filename_component(out_dir "${OUT}" DIRECTORY)
 set(ninja "# Written by scripts/lib/msvc/syntax_ninja.cmake from ${COMMANDS}.\n")
 string(APPEND ninja "rule check_c\n  command = ${CLANG} ${FLAGS_C} $flags -MD -MF $out.d $in && touch $out\n"
-                    "  depfile = $out.d\n  deps = gcc\n  description = MSVC-mode syntax: $in\n")
+                    "  depfile = $out.d\n  deps = gcc\n  description = ${WHAT}: $in\n")
 string(APPEND ninja "rule check_cxx\n  command = ${CLANG} ${FLAGS_CXX} $flags -MD -MF $out.d $in && touch $out\n"
-                    "  depfile = $out.d\n  deps = gcc\n  description = MSVC-mode syntax: $in\n")
+                    "  depfile = $out.d\n  deps = gcc\n  description = ${WHAT}: $in\n")
 set(seen "")
 set(stamps "")
 math(EXPR last "${count} - 1")
