@@ -44,14 +44,9 @@
 #include "queue_ring.h"
 
 #define QUEUE_MAGIC 0x5155504Du /* "MPQU" */
-#define QUEUE_VERSION 4
+#define QUEUE_VERSION 3
 #define HEADER_BYTES 4096
 #define SPIN_ROUNDS 4000
-/* A producer waiting on a full bounded queue: how many messages' room it
- * waits for while it spins, and how many pauses apart it looks
- * (src/queue_put.c, spin_for_room; a power of two). */
-#define ROOM_BATCH 64
-#define ROOM_LOOK_EVERY 8
 #define COMMIT_STEP ((uint64_t)1 << 20)
 /* Store-ring pages given back per put once that ring is empty: bounded,
  * so the put lock stays a short one. */
@@ -93,16 +88,11 @@ typedef struct queue_shared {
   volatile uint64_t discard_at; /* store pages from here on may go back to the OS */
   uint8_t pad_put[LINE - 24];
   volatile uint64_t tail;       /* POS_WORD(reservations, ring, offset), producers' */
-  uint8_t pad1[LINE - 8];
+  volatile uint64_t tail_park[2]; /* producers' place in the ring they are not in (park()) */
+  uint8_t pad1[LINE - 24];
   volatile uint64_t head;       /* POS_WORD(taken, ring, offset), consumers' */
-  uint8_t pad2[LINE - 8];
-  /* Each side's place in the ring it is not in (park()): written only as
-   * a side moves between the rings, but read by every put, so not on
-   * head's line, which every get writes: a put reading it there pulled
-   * that line over for every message. */
-  volatile uint64_t tail_park[2];
-  volatile uint64_t head_park[2];
-  uint8_t pad_park[LINE - 32];
+  volatile uint64_t head_park[2]; /* consumers' place in the ring they are not in (park()) */
+  uint8_t pad2[LINE - 24];
   uint8_t put_lock[MP__SYNC_SLOT];
   uint8_t get_lock[MP__SYNC_SLOT];
   uint8_t not_empty[MP__SYNC_SLOT];
@@ -112,8 +102,7 @@ typedef struct queue_shared {
 
 typedef char header_fits[sizeof(queue_shared) <= HEADER_BYTES ? 1 : -1];
 typedef char lines_apart[offsetof(queue_shared, tail) % LINE == 0 && offsetof(queue_shared, head) % LINE == 0 &&
-                                 offsetof(queue_shared, unfinished) % LINE == 0 &&
-                                 offsetof(queue_shared, tail_park) % LINE == 0
+                                 offsetof(queue_shared, unfinished) % LINE == 0
                              ? 1
                              : -1];
 

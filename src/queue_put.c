@@ -101,19 +101,10 @@ static void pause_here(int where) {
 
 /* A full bounded queue: spin a little before sleeping, as a consumer does
  * on an empty one. A consumer usually frees room within microseconds, and
- * then neither side pays for a sleep and a wake. It looks at the
- * consumers' word only every few pauses, and waits for room for a batch
- * (up to the budget): a producer that looked after every message would
- * pull that word's line over for each one, and every get would then wait
- * for the line to come back before its next lock. */
+ * then neither side pays for a sleep and a wake. */
 static void spin_for_room(queue_shared *s, uint64_t head_seen) {
-  uint32_t want = s->maxsize / 8 < ROOM_BATCH ? (uint32_t)(s->maxsize / 8) : ROOM_BATCH;
-  if (want == 0) want = 1;
   for (int i = 0; i < SPIN_ROUNDS; i++) {
-    if ((i & (ROOM_LOOK_EVERY - 1)) == 0) {
-      uint64_t hw = mp__atomic_load64(&s->head);
-      if ((uint32_t)(POS_COUNT(hw) - POS_COUNT(head_seen)) >= want || is_closed(s)) return;
-    }
+    if (mp__atomic_load64(&s->head) != head_seen || is_closed(s)) return;
     if ((i & 1023) == 1023)
       mp__yield();
     else
