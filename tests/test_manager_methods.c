@@ -1,0 +1,869 @@
+/* Manager dict and list methods beyond set/get: contains, keys, items, pop,
+ * setdefault, clear, update; list set, insert, pop, delete, extend. Each is
+ * one step in the server: concurrent processes lose no update and never
+ * see half of one. Values over 64 KiB and replies over 64 KiB take the
+ * socket instead of the lane; a dead server reads MP_ECLOSED. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager.h"
+#include "manager_wire.h"
+#include "platform.h"
+#include "testutil.h"
+
+#define WORKERS 4
+#define BIG ((size_t)300 * 1024) /* over a lane's 64 KiB */
+
+static mp_manager *start(void) {
+  mp_manager *m = NULL;
+  TU_CHECK(mp_manager_start(&m), MP_OK);
+  assert_non_null(m);
+  return m;
+}
+
+static mp_process *start_with(const char *task, mp_manager *m, const void *arg, size_t len) {
+  mp_object *objs[1] = {mp_manager_obj(m)};
+  return tu_start(task, objs, 1, arg, len);
+}
+
+static void set_int(mp_dict *d, const char *key, int v) { TU_CHECK(mp_dict_set(d, key, &v, sizeof v), MP_OK); }
+
+static int read_int(const void *v, size_t n) {
+  int x = -1;
+  assert_int_equal(n, sizeof x);
+  memcpy(&x, v, sizeof x);
+  return x;
+}
+
+static int dict_int(mp_dict *d, const char *key) {
+  void *v;
+  size_t n;
+  TU_CHECK(mp_dict_get(d, key, &v, &n), MP_OK);
+  int x = read_int(v, n);
+  mp_free(v);
+  return x;
+}
+
+static int list_int(mp_list *l, size_t i) {
+  void *v;
+  size_t n;
+  TU_CHECK(mp_list_get(l, i, &v, &n), MP_OK);
+  int x = read_int(v, n);
+  mp_free(v);
+  return x;
+}
+
+static void append_int(mp_list *l, int v) { TU_CHECK(mp_list_append(l, &v, sizeof v), MP_OK); }
+
+static size_t list_len(mp_list *l) {
+  size_t n = 0;
+  TU_CHECK(mp_list_len(l, &n), MP_OK);
+  return n;
+}
+
+static size_t dict_len(mp_dict *d) {
+  size_t n = 0;
+  TU_CHECK(mp_dict_len(d, &n), MP_OK);
+  return n;
+}
+
+/* ------------------------------------------------------------ tasks */
+/* setdefault on 200 shared keys with its own id: returns how many it won
+ * (the value it read back was its own); fails if a key read back changed. */
+#define SD_KEYS 200
+static int setdefault_race(mp_call *call) {
+  int id;
+  if (mp_call_arg_read(call, &id, sizeof id) != MP_OK) return 1;
+  mp_dict *d = NULL;
+  if (mp_manager_dict(mp_call_manager(call, 0), "race", &d) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  int won = 0;
+  for (int i = 0; i < SD_KEYS; i++) {
+    char key[32];
+    void *v;
+    size_t n;
+    snprintf(key, sizeof key, "k%d", i);
+    if (mp_dict_setdefault(d, key, &id, sizeof id, &v, &n) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+    int got = -1;
+    if (n == sizeof got) memcpy(&got, v, sizeof got);
+    mp_free(v);
+    if (got < 0 || got >= WORKERS) return mp_call_fail(call, "read back %d", got);
+    won += got == id;
+  }
+  mp_dict_free(d);
+  return mp_call_return(call, &won, sizeof won);
+}
+
+/* Pops "todo" from its end until it is empty, counting each item popped
+ * in "seen"; dict-pops the keys of "keys"; returns the number of pops. */
+static int pop_race(mp_call *call) {
+  mp_manager *m = mp_call_manager(call, 0);
+  mp_list *l = NULL;
+  mp_dict *seen = NULL, *keys = NULL;
+  if (mp_manager_list(m, "todo", &l) != MP_OK || mp_manager_dict(m, "seen", &seen) != MP_OK ||
+      mp_manager_dict(m, "keys", &keys) != MP_OK)
+    return mp_call_fail(call, "%s", mp_last_error());
+  int pops = 0, rc;
+  for (;;) {
+    void *v;
+    size_t n;
+    if ((rc = mp_list_pop(l, MP_LIST_LAST, &v, &n)) == MP_ENOTFOUND) break;
+    if (rc != MP_OK || n != sizeof(int)) return mp_call_fail(call, "pop: %s", mp_last_error());
+    char key[32];
+    int x;
+    memcpy(&x, v, sizeof x);
+    mp_free(v);
+    snprintf(key, sizeof key, "%d", x);
+    if (mp_dict_add_i64(seen, key, 1, NULL) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+    pops++;
+  }
+  for (int i = 0; i < 300; i++) {
+    char key[32];
+    void *v;
+    size_t n;
+    snprintf(key, sizeof key, "p%d", i);
+    rc = mp_dict_pop(keys, key, &v, &n);
+    if (rc == MP_OK) {
+      mp_free(v);
+      pops++;
+    } else if (rc != MP_ENOTFOUND) {
+      return mp_call_fail(call, "dict pop: %s", mp_last_error());
+    }
+  }
+  mp_list_free(l);
+  mp_dict_free(seen);
+  mp_dict_free(keys);
+  return mp_call_return(call, &pops, sizeof pops);
+}
+
+/* Inserts id * 1000 + i at the front of "front", 150 times. */
+#define INSERTS 150
+static int insert_race(mp_call *call) {
+  int id;
+  if (mp_call_arg_read(call, &id, sizeof id) != MP_OK) return 1;
+  mp_list *l = NULL;
+  if (mp_manager_list(mp_call_manager(call, 0), "front", &l) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  for (int i = 0; i < INSERTS; i++) {
+    int v = id * 1000 + i;
+    if (mp_list_insert(l, 0, &v, sizeof v) != MP_OK) return mp_call_fail(call, "%s", mp_last_error());
+  }
+  mp_list_free(l);
+  int ok = 0;
+  return mp_call_return(call, &ok, sizeof ok);
+}
+
+/* Clears "dst" and updates it from "src", rounds times. */
+static int clear_and_update(mp_call *call) {
+  int rounds;
+  if (mp_call_arg_read(call, &rounds, sizeof rounds) != MP_OK) return 1;
+  mp_manager *m = mp_call_manager(call, 0);
+  mp_dict *dst = NULL, *src = NULL;
+  if (mp_manager_dict(m, "dst", &dst) != MP_OK || mp_manager_dict(m, "src", &src) != MP_OK)
+    return mp_call_fail(call, "%s", mp_last_error());
+  for (int i = 0; i < rounds; i++)
+    if (mp_dict_clear(dst) != MP_OK || mp_dict_update(dst, src) != MP_OK)
+      return mp_call_fail(call, "%s", mp_last_error());
+  mp_dict_free(dst);
+  mp_dict_free(src);
+  int ok = 0;
+  return mp_call_return(call, &ok, sizeof ok);
+}
+
+/* ------------------------------------------------------------ dicts */
+static void contains_pop_setdefault_clear(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d;
+  void *v;
+  size_t n;
+  int found = 7;
+  TU_CHECK(mp_manager_dict(m, "d", &d), MP_OK);
+  TU_CHECK(mp_dict_contains(d, "a", &found), MP_OK);
+  assert_int_equal(found, 0);
+  set_int(d, "a", 1);
+  TU_CHECK(mp_dict_contains(d, "a", &found), MP_OK);
+  assert_int_equal(found, 1);
+  TU_CHECK(mp_dict_contains(d, "", &found), MP_OK); /* the empty key is a key */
+  assert_int_equal(found, 0);
+  /* pop hands the value out and removes it; a second pop finds nothing. */
+  TU_CHECK(mp_dict_pop(d, "a", &v, &n), MP_OK);
+  assert_int_equal(read_int(v, n), 1);
+  mp_free(v);
+  TU_CHECK(mp_dict_contains(d, "a", &found), MP_OK);
+  assert_int_equal(found, 0);
+  v = (void *)1;
+  n = 9;
+  TU_CHECK(mp_dict_pop(d, "a", &v, &n), MP_ENOTFOUND);
+  assert_null(v);
+  assert_int_equal(n, 0);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_pop"));
+  assert_non_null(strstr(mp_last_error(), "\"a\""));
+  /* setdefault: the default goes in if the key is missing... */
+  int two = 2, three = 3;
+  TU_CHECK(mp_dict_setdefault(d, "s", &two, sizeof two, &v, &n), MP_OK);
+  assert_int_equal(read_int(v, n), 2);
+  mp_free(v);
+  /* ...and stays: a second default is ignored, the value read back. */
+  TU_CHECK(mp_dict_setdefault(d, "s", &three, sizeof three, &v, &n), MP_OK);
+  assert_int_equal(read_int(v, n), 2);
+  mp_free(v);
+  /* Without val, nothing comes back. */
+  TU_CHECK(mp_dict_setdefault(d, "t", &three, sizeof three, NULL, NULL), MP_OK);
+  TU_CHECK(mp_dict_setdefault(d, "t", &two, sizeof two, NULL, NULL), MP_OK);
+  assert_int_equal(dict_int(d, "t"), 3);
+  /* A default of 0 bytes. */
+  TU_CHECK(mp_dict_setdefault(d, "z", NULL, 0, &v, &n), MP_OK);
+  assert_non_null(v);
+  assert_int_equal(n, 0);
+  mp_free(v);
+  /* A value popped of 0 bytes is non-NULL too. */
+  TU_CHECK(mp_dict_pop(d, "z", &v, &n), MP_OK);
+  assert_non_null(v);
+  assert_int_equal(n, 0);
+  mp_free(v);
+  /* A setdefault'ed counter still counts (the value is not shared). */
+  int64_t c0 = 40, now = 0;
+  TU_CHECK(mp_dict_setdefault(d, "c", &c0, sizeof c0, NULL, NULL), MP_OK);
+  TU_CHECK(mp_dict_add_i64(d, "c", 2, &now), MP_OK);
+  assert_int_equal(now, 42);
+  assert_int_equal(dict_len(d), 3);
+  TU_CHECK(mp_dict_clear(d), MP_OK);
+  assert_int_equal(dict_len(d), 0);
+  TU_CHECK(mp_dict_clear(d), MP_OK); /* an empty dict: fine */
+  TU_CHECK(mp_dict_get(d, "s", &v, &n), MP_ENOTFOUND);
+  set_int(d, "after", 5); /* still usable after a clear */
+  assert_int_equal(dict_int(d, "after"), 5);
+  assert_true(mp__manager_lane(m) >= 0); /* all of it went over the lane */
+  mp_dict_free(d);
+  mp_manager_free(m);
+}
+
+static void keys_and_items_keep_insertion_order(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d;
+  char **keys;
+  mp_dict_item *items;
+  size_t n = 99;
+  TU_CHECK(mp_manager_dict(m, "d", &d), MP_OK);
+  TU_CHECK(mp_dict_keys(d, &keys, &n), MP_OK); /* empty: a block all the same */
+  assert_non_null(keys);
+  assert_int_equal(n, 0);
+  mp_free(keys);
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_OK);
+  assert_non_null(items);
+  assert_int_equal(n, 0);
+  mp_free(items);
+  set_int(d, "c", 3);
+  set_int(d, "a", 1);
+  set_int(d, "b", 2);
+  set_int(d, "", 0);
+  set_int(d, "c", 30);                       /* set again: keeps its place */
+  TU_CHECK(mp_dict_del(d, "a"), MP_OK);
+  set_int(d, "a", 10);                       /* deleted and set: at the end */
+  TU_CHECK(mp_dict_keys(d, &keys, &n), MP_OK);
+  assert_int_equal(n, 4);
+  assert_string_equal(keys[0], "c");
+  assert_string_equal(keys[1], "b");
+  assert_string_equal(keys[2], "");
+  assert_string_equal(keys[3], "a");
+  mp_free(keys);
+  int64_t i64 = 77;
+  TU_CHECK(mp_dict_set(d, "i64", &i64, sizeof i64), MP_OK);
+  TU_CHECK(mp_dict_set(d, "empty", NULL, 0), MP_OK);
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_OK);
+  assert_int_equal(n, 6);
+  const char *want[] = {"c", "b", "", "a"};
+  int vals[] = {30, 2, 0, 10};
+  for (size_t i = 0; i < 4; i++) {
+    assert_string_equal(items[i].key, want[i]);
+    assert_int_equal(read_int(items[i].val, items[i].len), vals[i]);
+  }
+  assert_string_equal(items[4].key, "i64");
+  assert_int_equal(items[4].len, 8);
+  assert_int_equal((uintptr_t)items[4].val % 8, 0); /* aligned: read in place */
+  assert_int_equal(*(const int64_t *)items[4].val, 77);
+  assert_string_equal(items[5].key, "empty");
+  assert_non_null(items[5].val);
+  assert_int_equal(items[5].len, 0);
+  mp_free(items);
+  mp_dict_free(d);
+  mp_manager_free(m);
+}
+
+static void thousands_of_keys_and_big_values(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d;
+  size_t count = tu_scale(3000, 600), n;
+  TU_CHECK(mp_manager_dict(m, "many", &d), MP_OK);
+  /* Keys of up to MP_MANAGER_KEY_MAX bytes: the reply is megabytes. */
+  char *key = malloc(MP_MANAGER_KEY_MAX + 1);
+  assert_non_null(key);
+  for (size_t i = 0; i < count; i++) {
+    size_t klen = i % 7 == 0 ? MP_MANAGER_KEY_MAX : 12 + i % 50;
+    memset(key, 'a' + (int)(i % 26), klen);
+    int w = snprintf(key, klen + 1, "%zu:", i);
+    if ((size_t)w < klen) key[w] = 'x'; /* snprintf's NUL overwritten */
+    key[klen] = '\0';
+    int v = (int)i;
+    TU_CHECK(mp_dict_set(d, key, &v, sizeof v), MP_OK);
+  }
+  char **keys;
+  TU_CHECK(mp_dict_keys(d, &keys, &n), MP_OK);
+  assert_int_equal(n, count);
+  for (size_t i = 0; i < count; i++) {
+    size_t klen = i % 7 == 0 ? MP_MANAGER_KEY_MAX : 12 + i % 50;
+    assert_int_equal(strlen(keys[i]), klen);
+    assert_int_equal((size_t)strtoul(keys[i], NULL, 10), i);
+  }
+  mp_dict_item *items;
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_OK);
+  assert_int_equal(n, count);
+  for (size_t i = 0; i < count; i++) {
+    assert_string_equal(items[i].key, keys[i]);
+    assert_int_equal(read_int(items[i].val, items[i].len), (int)i);
+  }
+  mp_free(items);
+  mp_free(keys);
+  /* Values over 64 KiB through setdefault, pop and items. */
+  void *big = tu_pattern(BIG, 5), *v;
+  TU_CHECK(mp_dict_clear(d), MP_OK);
+  TU_CHECK(mp_dict_setdefault(d, "big", big, BIG, &v, &n), MP_OK);
+  assert_int_equal(n, BIG);
+  assert_memory_equal(v, big, BIG);
+  mp_free(v);
+  TU_CHECK(mp_dict_setdefault(d, "big2", big, BIG, NULL, NULL), MP_OK);
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(items[1].len, BIG);
+  assert_memory_equal(items[0].val, big, BIG);
+  assert_memory_equal(items[1].val, big, BIG);
+  mp_free(items);
+  TU_CHECK(mp_dict_pop(d, "big", &v, &n), MP_OK);
+  assert_int_equal(n, BIG);
+  assert_memory_equal(v, big, BIG);
+  mp_free(v);
+  free(big);
+  free(key);
+  assert_true(mp__manager_lane(m) >= 0); /* the lane is still in use */
+  mp_dict_free(d);
+  mp_manager_free(m);
+}
+
+static void update_copies_in_order(void **state) {
+  (void)state;
+  mp_manager *m = start(), *other = start();
+  mp_dict *dst, *src, *foreign;
+  char **keys;
+  size_t n;
+  TU_CHECK(mp_manager_dict(m, "dst", &dst), MP_OK);
+  TU_CHECK(mp_manager_dict(m, "src", &src), MP_OK);
+  TU_CHECK(mp_manager_dict(other, "src", &foreign), MP_OK);
+  set_int(dst, "x", 1);
+  set_int(dst, "y", 2);
+  set_int(src, "z", 26);
+  set_int(src, "x", 100);
+  set_int(src, "w", 23);
+  TU_CHECK(mp_dict_update(dst, src), MP_OK);
+  TU_CHECK(mp_dict_keys(dst, &keys, &n), MP_OK);
+  assert_int_equal(n, 4);
+  assert_string_equal(keys[0], "x"); /* old keys in place, new ones after */
+  assert_string_equal(keys[1], "y");
+  assert_string_equal(keys[2], "z");
+  assert_string_equal(keys[3], "w");
+  mp_free(keys);
+  assert_int_equal(dict_int(dst, "x"), 100);
+  assert_int_equal(dict_int(dst, "z"), 26);
+  assert_int_equal(dict_len(src), 3); /* src is untouched */
+  /* The values are shared in the server: changing one side leaves the
+   * other alone (a counter too). */
+  set_int(src, "z", -1);
+  assert_int_equal(dict_int(dst, "z"), 26);
+  int64_t c = 1, now = 0;
+  TU_CHECK(mp_dict_set(src, "c", &c, sizeof c), MP_OK);
+  TU_CHECK(mp_dict_update(dst, src), MP_OK);
+  TU_CHECK(mp_dict_add_i64(dst, "c", 5, &now), MP_OK);
+  assert_int_equal(now, 6);
+  TU_CHECK(mp_dict_add_i64(src, "c", 0, &now), MP_OK);
+  assert_int_equal(now, 1);
+  TU_CHECK(mp_dict_update(dst, dst), MP_OK); /* itself: nothing changes */
+  assert_int_equal(dict_len(dst), 5);
+  /* An empty source changes nothing; into an empty dict copies all. */
+  mp_dict *empty;
+  TU_CHECK(mp_manager_dict(m, "empty", &empty), MP_OK);
+  TU_CHECK(mp_dict_update(dst, empty), MP_OK);
+  assert_int_equal(dict_len(dst), 5);
+  TU_CHECK(mp_dict_update(empty, dst), MP_OK);
+  assert_int_equal(dict_len(empty), 5);
+  /* A dict of another manager: refused, before anything is sent. */
+  TU_CHECK(mp_dict_update(dst, foreign), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_update"));
+  TU_CHECK(mp_dict_update(foreign, src), MP_EINVAL);
+  mp_dict_free(empty);
+  mp_dict_free(dst);
+  mp_dict_free(src);
+  mp_dict_free(foreign);
+  mp_manager_free(other);
+  mp_manager_free(m);
+}
+
+/* ------------------------------------------------------------ lists */
+static void list_set_insert_pop_delete(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_list *l;
+  void *v;
+  size_t n;
+  TU_CHECK(mp_manager_list(m, "l", &l), MP_OK);
+  /* On an empty list: pop and delete find nothing, set has no item. */
+  TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_ENOTFOUND);
+  assert_null(v);
+  assert_non_null(strstr(mp_last_error(), "mp_list_pop"));
+  TU_CHECK(mp_list_pop(l, 0, &v, &n), MP_ENOTFOUND);
+  TU_CHECK(mp_list_delete(l, 0), MP_ENOTFOUND);
+  int x = 9;
+  TU_CHECK(mp_list_set(l, 0, &x, sizeof x), MP_ENOTFOUND);
+  assert_int_equal(list_len(l), 0);
+  for (int i = 0; i < 5; i++) append_int(l, i); /* 0 1 2 3 4 */
+  x = 20;
+  TU_CHECK(mp_list_set(l, 2, &x, sizeof x), MP_OK); /* 0 1 20 3 4 */
+  assert_int_equal(list_int(l, 2), 20);
+  TU_CHECK(mp_list_set(l, 5, &x, sizeof x), MP_ENOTFOUND);
+  assert_non_null(strstr(mp_last_error(), "no item 5"));
+  TU_CHECK(mp_list_set(l, SIZE_MAX, &x, sizeof x), MP_ENOTFOUND);
+  x = -1;
+  TU_CHECK(mp_list_insert(l, 0, &x, sizeof x), MP_OK); /* -1 0 1 20 3 4 */
+  x = 15;
+  TU_CHECK(mp_list_insert(l, 3, &x, sizeof x), MP_OK); /* -1 0 1 15 20 3 4 */
+  x = 99;
+  TU_CHECK(mp_list_insert(l, 7, &x, sizeof x), MP_OK); /* at the length: appends */
+  x = 100;
+  TU_CHECK(mp_list_insert(l, 1000, &x, sizeof x), MP_OK); /* past it: appends, as Python */
+  x = 101;
+  TU_CHECK(mp_list_insert(l, SIZE_MAX, &x, sizeof x), MP_OK);
+  int want[] = {-1, 0, 1, 15, 20, 3, 4, 99, 100, 101};
+  assert_int_equal(list_len(l), 10);
+  for (size_t i = 0; i < 10; i++) assert_int_equal(list_int(l, i), want[i]);
+  TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_OK); /* the last: 101 */
+  assert_int_equal(read_int(v, n), 101);
+  mp_free(v);
+  TU_CHECK(mp_list_pop(l, 0, &v, &n), MP_OK); /* the first: -1 */
+  assert_int_equal(read_int(v, n), -1);
+  mp_free(v);
+  TU_CHECK(mp_list_pop(l, 2, &v, &n), MP_OK); /* 0 1 [15] 20 3 4 99 100 */
+  assert_int_equal(read_int(v, n), 15);
+  mp_free(v);
+  TU_CHECK(mp_list_pop(l, 7, &v, &n), MP_ENOTFOUND); /* 7 items now */
+  TU_CHECK(mp_list_delete(l, 1), MP_OK);             /* 0 20 3 4 99 100 */
+  TU_CHECK(mp_list_delete(l, 6), MP_ENOTFOUND);
+  TU_CHECK(mp_list_delete(l, SIZE_MAX), MP_ENOTFOUND); /* only pop takes MP_LIST_LAST */
+  int rest[] = {0, 20, 3, 4, 99, 100};
+  assert_int_equal(list_len(l), 6);
+  for (size_t i = 0; i < 6; i++) assert_int_equal(list_int(l, i), rest[i]);
+  /* Items of 0 bytes and of more than 64 KiB (the socket). */
+  void *big = tu_pattern(BIG, 9);
+  TU_CHECK(mp_list_set(l, 0, big, BIG), MP_OK);
+  TU_CHECK(mp_list_insert(l, 1, big, BIG), MP_OK);
+  TU_CHECK(mp_list_insert(l, 2, NULL, 0), MP_OK);
+  TU_CHECK(mp_list_get(l, 1, &v, &n), MP_OK);
+  assert_int_equal(n, BIG);
+  assert_memory_equal(v, big, BIG);
+  mp_free(v);
+  TU_CHECK(mp_list_pop(l, 0, &v, &n), MP_OK);
+  assert_int_equal(n, BIG);
+  assert_memory_equal(v, big, BIG);
+  mp_free(v);
+  TU_CHECK(mp_list_pop(l, 1, &v, &n), MP_OK);
+  assert_non_null(v);
+  assert_int_equal(n, 0);
+  mp_free(v);
+  free(big);
+  /* Until empty, then pop says so. */
+  while (list_len(l) > 0) {
+    TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_OK);
+    mp_free(v);
+  }
+  TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_ENOTFOUND);
+  assert_non_null(strstr(mp_last_error(), "empty"));
+  mp_list_free(l);
+  mp_manager_free(m);
+}
+
+static void list_extend(void **state) {
+  (void)state;
+  mp_manager *m = start(), *other = start();
+  mp_list *a, *b, *foreign;
+  TU_CHECK(mp_manager_list(m, "a", &a), MP_OK);
+  TU_CHECK(mp_manager_list(m, "b", &b), MP_OK);
+  TU_CHECK(mp_manager_list(other, "b", &foreign), MP_OK);
+  append_int(a, 1);
+  append_int(b, 2);
+  append_int(b, 3);
+  TU_CHECK(mp_list_extend(a, b), MP_OK); /* 1 2 3 */
+  assert_int_equal(list_len(a), 3);
+  assert_int_equal(list_len(b), 2);
+  TU_CHECK(mp_list_extend(a, a), MP_OK); /* itself: doubles */
+  int want[] = {1, 2, 3, 1, 2, 3};
+  assert_int_equal(list_len(a), 6);
+  for (size_t i = 0; i < 6; i++) assert_int_equal(list_int(a, i), want[i]);
+  /* Shared values, separate items. */
+  int x = 50;
+  TU_CHECK(mp_list_set(b, 0, &x, sizeof x), MP_OK);
+  assert_int_equal(list_int(a, 1), 2);
+  mp_list *empty;
+  TU_CHECK(mp_manager_list(m, "empty", &empty), MP_OK);
+  TU_CHECK(mp_list_extend(a, empty), MP_OK);
+  assert_int_equal(list_len(a), 6);
+  TU_CHECK(mp_list_extend(a, foreign), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_extend"));
+  mp_list_free(empty);
+  mp_list_free(a);
+  mp_list_free(b);
+  mp_list_free(foreign);
+  mp_manager_free(other);
+  mp_manager_free(m);
+}
+
+/* ------------------------------------------------------------ atomicity */
+static void concurrent_setdefault_has_one_winner_per_key(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_process *ps[WORKERS];
+  for (int i = 0; i < WORKERS; i++) ps[i] = start_with("setdefault_race", m, &i, sizeof i);
+  int won = 0;
+  for (int i = 0; i < WORKERS; i++) won += tu_finish_int(ps[i], 120);
+  assert_int_equal(won, SD_KEYS); /* each key won exactly once */
+  mp_dict *d;
+  TU_CHECK(mp_manager_dict(m, "race", &d), MP_OK);
+  assert_int_equal(dict_len(d), SD_KEYS);
+  mp_dict_free(d);
+  mp_manager_free(m);
+}
+
+static void concurrent_pops_take_each_item_once(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_list *l;
+  mp_dict *keys, *seen;
+  int items = (int)tu_scale(600, 120);
+  TU_CHECK(mp_manager_list(m, "todo", &l), MP_OK);
+  TU_CHECK(mp_manager_dict(m, "keys", &keys), MP_OK);
+  TU_CHECK(mp_manager_dict(m, "seen", &seen), MP_OK);
+  for (int i = 0; i < items; i++) append_int(l, i);
+  for (int i = 0; i < 300; i++) {
+    char key[32];
+    snprintf(key, sizeof key, "p%d", i);
+    set_int(keys, key, i);
+  }
+  mp_process *ps[WORKERS];
+  for (int i = 0; i < WORKERS; i++) ps[i] = start_with("pop_race", m, NULL, 0);
+  int pops = 0;
+  for (int i = 0; i < WORKERS; i++) pops += tu_finish_int(ps[i], 120);
+  assert_int_equal(pops, items + 300);
+  assert_int_equal(list_len(l), 0);
+  assert_int_equal(dict_len(keys), 0);
+  /* Every item was seen exactly once. */
+  mp_dict_item *it;
+  size_t n;
+  TU_CHECK(mp_dict_items(seen, &it, &n), MP_OK);
+  assert_int_equal(n, (size_t)items);
+  for (size_t i = 0; i < n; i++) {
+    int64_t c;
+    assert_int_equal(it[i].len, sizeof c);
+    memcpy(&c, it[i].val, sizeof c);
+    assert_int_equal(c, 1);
+  }
+  mp_free(it);
+  mp_list_free(l);
+  mp_dict_free(keys);
+  mp_dict_free(seen);
+  mp_manager_free(m);
+}
+
+static void concurrent_inserts_lose_nothing(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_process *ps[WORKERS];
+  for (int i = 0; i < WORKERS; i++) ps[i] = start_with("insert_race", m, &i, sizeof i);
+  for (int i = 0; i < WORKERS; i++) assert_int_equal(tu_finish_int(ps[i], 120), 0);
+  mp_list *l;
+  TU_CHECK(mp_manager_list(m, "front", &l), MP_OK);
+  size_t n = list_len(l);
+  assert_int_equal(n, (size_t)WORKERS * INSERTS);
+  /* Each worker's items are all there, newest first. */
+  int next[WORKERS];
+  for (int w = 0; w < WORKERS; w++) next[w] = INSERTS - 1;
+  for (size_t i = 0; i < n; i++) {
+    int v = list_int(l, i), w = v / 1000;
+    assert_true(w >= 0 && w < WORKERS);
+    assert_int_equal(v % 1000, next[w]);
+    next[w]--;
+  }
+  for (int w = 0; w < WORKERS; w++) assert_int_equal(next[w], -1);
+  mp_list_free(l);
+  mp_manager_free(m);
+}
+
+static void items_never_see_half_an_update(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *src, *dst;
+  TU_CHECK(mp_manager_dict(m, "src", &src), MP_OK);
+  TU_CHECK(mp_manager_dict(m, "dst", &dst), MP_OK);
+  for (int i = 0; i < 100; i++) {
+    char key[32];
+    snprintf(key, sizeof key, "s%d", i);
+    set_int(src, key, i);
+  }
+  int rounds = (int)tu_scale(300, 40);
+  mp_process *p = start_with("clear_and_update", m, &rounds, sizeof rounds);
+  int full = 0, empty = 0;
+  while (mp_process_is_alive(p)) {
+    mp_dict_item *it;
+    size_t n;
+    TU_CHECK(mp_dict_items(dst, &it, &n), MP_OK);
+    assert_true(n == 0 || n == 100); /* all or nothing, never a part */
+    for (size_t i = 0; i < n; i++) assert_int_equal(read_int(it[i].val, it[i].len), (int)i);
+    mp_free(it);
+    if (n) full++; else empty++;
+  }
+  assert_int_equal(tu_finish_int(p, 120), 0);
+  print_message("items snapshots: %d full, %d empty\n", full, empty);
+  mp_dict_free(src);
+  mp_dict_free(dst);
+  mp_manager_free(m);
+}
+
+/* ------------------------------------------------------------ errors */
+static void bad_arguments(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d;
+  mp_list *l;
+  void *v;
+  size_t n;
+  int found;
+  char **keys;
+  mp_dict_item *items;
+  TU_CHECK(mp_manager_dict(m, "d", &d), MP_OK);
+  TU_CHECK(mp_manager_list(m, "l", &l), MP_OK);
+  char *longkey = malloc(MP_MANAGER_KEY_MAX + 2);
+  memset(longkey, 'k', MP_MANAGER_KEY_MAX + 1);
+  longkey[MP_MANAGER_KEY_MAX + 1] = '\0';
+  /* contains */
+  TU_CHECK(mp_dict_contains(NULL, "k", &found), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_contains"));
+  TU_CHECK(mp_dict_contains(d, NULL, &found), MP_EINVAL);
+  TU_CHECK(mp_dict_contains(d, "k", NULL), MP_EINVAL);
+  TU_CHECK(mp_dict_contains(d, longkey, &found), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_contains"));
+  /* keys, items */
+  TU_CHECK(mp_dict_keys(NULL, &keys, &n), MP_EINVAL);
+  assert_null(keys);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_keys"));
+  TU_CHECK(mp_dict_keys(d, NULL, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_keys(d, &keys, NULL), MP_EINVAL);
+  TU_CHECK(mp_dict_items(NULL, &items, &n), MP_EINVAL);
+  assert_null(items);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_items"));
+  TU_CHECK(mp_dict_items(d, NULL, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_items(d, &items, NULL), MP_EINVAL);
+  /* pop */
+  TU_CHECK(mp_dict_pop(NULL, "k", &v, &n), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_pop"));
+  TU_CHECK(mp_dict_pop(d, NULL, &v, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_pop(d, "k", NULL, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_pop(d, "k", &v, NULL), MP_EINVAL);
+  TU_CHECK(mp_dict_pop(d, longkey, &v, &n), MP_EINVAL);
+  /* setdefault */
+  TU_CHECK(mp_dict_setdefault(NULL, "k", "x", 1, &v, &n), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_setdefault"));
+  TU_CHECK(mp_dict_setdefault(d, NULL, "x", 1, &v, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_setdefault(d, "k", NULL, 1, &v, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_setdefault(d, "k", "x", 1, &v, NULL), MP_EINVAL);
+  TU_CHECK(mp_dict_setdefault(d, "k", "x", 1, NULL, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_setdefault(d, longkey, "x", 1, &v, &n), MP_EINVAL);
+  TU_CHECK(mp_dict_setdefault(d, "k", "x", MP_MAX_MESSAGE + 1, &v, &n), MP_ETOOBIG);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_setdefault"));
+  /* clear, update */
+  TU_CHECK(mp_dict_clear(NULL), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_clear"));
+  TU_CHECK(mp_dict_update(NULL, d), MP_EINVAL);
+  TU_CHECK(mp_dict_update(d, NULL), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_dict_update"));
+  /* list set, insert, pop, delete, extend */
+  TU_CHECK(mp_list_set(NULL, 0, "x", 1), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_set"));
+  TU_CHECK(mp_list_set(l, 0, NULL, 1), MP_EINVAL);
+  TU_CHECK(mp_list_set(l, 0, "x", MP_MAX_MESSAGE + 1), MP_ETOOBIG);
+  TU_CHECK(mp_list_insert(NULL, 0, "x", 1), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_insert"));
+  TU_CHECK(mp_list_insert(l, 0, NULL, 1), MP_EINVAL);
+  TU_CHECK(mp_list_insert(l, 0, "x", MP_MAX_MESSAGE + 1), MP_ETOOBIG);
+  assert_non_null(strstr(mp_last_error(), "mp_list_insert"));
+  TU_CHECK(mp_list_pop(NULL, 0, &v, &n), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_pop"));
+  TU_CHECK(mp_list_pop(l, 0, NULL, &n), MP_EINVAL);
+  TU_CHECK(mp_list_pop(l, 0, &v, NULL), MP_EINVAL);
+  TU_CHECK(mp_list_delete(NULL, 0), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_delete"));
+  TU_CHECK(mp_list_extend(NULL, l), MP_EINVAL);
+  TU_CHECK(mp_list_extend(l, NULL), MP_EINVAL);
+  assert_non_null(strstr(mp_last_error(), "mp_list_extend"));
+  /* Nothing of that reached the server: the objects are as they were. */
+  assert_int_equal(dict_len(d), 0);
+  assert_int_equal(list_len(l), 0);
+  free(longkey);
+  mp_dict_free(d);
+  mp_list_free(l);
+  mp_manager_free(m);
+}
+
+/* Every new call on a server that is gone reads MP_ECLOSED, at once. */
+static void every_call_closed(mp_dict *d, mp_dict *d2, mp_list *l, mp_list *l2) {
+  void *v;
+  size_t n;
+  int found;
+  char **keys;
+  mp_dict_item *items;
+  double t0 = mp__now();
+  TU_CHECK(mp_dict_contains(d, "k", &found), MP_ECLOSED);
+  TU_CHECK(mp_dict_keys(d, &keys, &n), MP_ECLOSED);
+  assert_null(keys);
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_ECLOSED);
+  assert_null(items);
+  TU_CHECK(mp_dict_pop(d, "k", &v, &n), MP_ECLOSED);
+  assert_null(v);
+  TU_CHECK(mp_dict_setdefault(d, "k", "x", 1, &v, &n), MP_ECLOSED);
+  TU_CHECK(mp_dict_setdefault(d, "k", "x", 1, NULL, NULL), MP_ECLOSED);
+  TU_CHECK(mp_dict_clear(d), MP_ECLOSED);
+  TU_CHECK(mp_dict_update(d, d2), MP_ECLOSED);
+  TU_CHECK(mp_list_set(l, 0, "x", 1), MP_ECLOSED);
+  TU_CHECK(mp_list_insert(l, 0, "x", 1), MP_ECLOSED);
+  TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_ECLOSED);
+  TU_CHECK(mp_list_delete(l, 0), MP_ECLOSED);
+  TU_CHECK(mp_list_extend(l, l2), MP_ECLOSED);
+  assert_true(mp__now() - t0 < 60); /* no call waited for anything */
+}
+
+static void a_killed_server_reads_closed(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d, *d2;
+  mp_list *l, *l2;
+  TU_CHECK(mp_manager_dict(m, "d", &d), MP_OK);
+  TU_CHECK(mp_manager_dict(m, "d2", &d2), MP_OK);
+  TU_CHECK(mp_manager_list(m, "l", &l), MP_OK);
+  TU_CHECK(mp_manager_list(m, "l2", &l2), MP_OK);
+  set_int(d, "k", 1);
+  append_int(l, 1);
+  int64_t pid = mp__manager_server_pid(m);
+  assert_true(pid > 0);
+  TU_CHECK(mp__pid_kill(pid), MP_OK);
+  /* The kill lands in a moment: until then a call may still be served. */
+  size_t n;
+  int rc;
+  double until = mp__now() + 30;
+  while ((rc = mp_dict_len(d, &n)) == MP_OK && mp__now() < until) mp__sleep(0.01);
+  assert_int_equal(rc, MP_ECLOSED);
+  every_call_closed(d, d2, l, l2);
+  assert_non_null(strstr(mp_last_error(), "mp_list_extend"));
+  TU_CHECK(mp_manager_shutdown(m), MP_OK); /* reaps the dead server */
+  every_call_closed(d, d2, l, l2);
+  mp_dict_free(d);
+  mp_dict_free(d2);
+  mp_list_free(l);
+  mp_list_free(l2);
+  mp_manager_free(m);
+}
+
+static void a_killed_server_mid_big_reply_reads_closed(void **state) {
+  (void)state;
+  mp_manager *m = start();
+  mp_dict *d;
+  TU_CHECK(mp_manager_dict(m, "d", &d), MP_OK);
+  void *big = tu_pattern(BIG, 1);
+  for (int i = 0; i < 8; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "b%d", i);
+    TU_CHECK(mp_dict_set(d, key, big, BIG), MP_OK);
+  }
+  free(big);
+  int64_t pid = mp__manager_server_pid(m);
+  /* Items (2.4 MB, on the socket) in a loop; the kill lands somewhere. */
+  int rc = MP_OK, calls = 0;
+  double kill_at = mp__now() + 0.2, until = mp__now() + 60;
+  while (rc == MP_OK && mp__now() < until) {
+    mp_dict_item *it;
+    size_t n;
+    if (mp__now() >= kill_at && kill_at > 0) {
+      TU_CHECK(mp__pid_kill(pid), MP_OK);
+      kill_at = 0;
+    }
+    rc = mp_dict_items(d, &it, &n);
+    if (rc == MP_OK) {
+      assert_int_equal(n, 8);
+      mp_free(it);
+      calls++;
+    }
+  }
+  assert_int_equal(rc, MP_ECLOSED);
+  assert_true(calls > 0);
+  mp_dict_free(d);
+  mp_manager_shutdown(m);
+  mp_manager_free(m);
+}
+
+static void new_requests_are_decoded_strictly(void **state) {
+  (void)state;
+  uint8_t p[64];
+  mp__mgr_request rq;
+  memset(p, 0, sizeof p);
+  mp__store_u64(p, 1);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_KEYS, p, 20, &rq), MP_OK);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_ITEMS, p, 21, &rq), MP_EPROTO); /* a value */
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_CLEAR, p, 20, &rq), MP_OK);
+  mp__store_u64(p + 8, 1);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_CLEAR, p, 20, &rq), MP_EPROTO); /* a number */
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_UPDATE, p, 20, &rq), MP_OK);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_LIST_EXTEND, p, 20, &rq), MP_OK);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_LIST_SET, p, 24, &rq), MP_OK);
+  assert_int_equal(rq.vlen, 4);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_SETDEFAULT, p, 20, &rq), MP_OK);
+  mp__store_u64(p + 8, 2);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_SETDEFAULT, p, 20, &rq), MP_EPROTO); /* flag neither 0 nor 1 */
+  mp__store_u64(p + 8, 0);
+  mp__store_u32(p + 16, 1);
+  p[20] = 'k';
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_POP, p, 21, &rq), MP_OK);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_DICT_CONTAINS, p, 21, &rq), MP_OK);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_LIST_POP, p, 21, &rq), MP_EPROTO); /* a key */
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_LIST_DELETE, p, 21, &rq), MP_EPROTO);
+  TU_CHECK(mp__mgr_decode_request(MP__MGR_OP_MAX + 1, p, 20, &rq), MP_EPROTO);
+}
+
+int main(int argc, char **argv) {
+  MP_REGISTER(setdefault_race);
+  MP_REGISTER(pop_race);
+  MP_REGISTER(insert_race);
+  MP_REGISTER(clear_and_update);
+  tu_main(argc, argv);
+  const struct CMUnitTest tests[] = {
+      TU_TEST(contains_pop_setdefault_clear),
+      TU_TEST(keys_and_items_keep_insertion_order),
+      TU_TEST(thousands_of_keys_and_big_values),
+      TU_TEST(update_copies_in_order),
+      TU_TEST(list_set_insert_pop_delete),
+      TU_TEST(list_extend),
+      TU_TEST(concurrent_setdefault_has_one_winner_per_key),
+      TU_TEST(concurrent_pops_take_each_item_once),
+      TU_TEST(concurrent_inserts_lose_nothing),
+      TU_TEST(items_never_see_half_an_update),
+      TU_TEST(bad_arguments),
+      TU_TEST(a_killed_server_reads_closed),
+      TU_TEST(a_killed_server_mid_big_reply_reads_closed),
+      TU_TEST(new_requests_are_decoded_strictly),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
