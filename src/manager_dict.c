@@ -163,11 +163,11 @@ static int grow_by(size_t *total, size_t n) {
 
 static size_t aligned(size_t n) { return (n + (VALUE_ALIGN - 1)) & ~(size_t)(VALUE_ALIGN - 1); }
 
-/* Lays the reply out as the caller's block: the array of n entries, then
- * (for items) each value at an aligned offset followed by its key, or
- * (for keys) the keys one after another. Two passes over the bytes: the
- * first checks them and counts, the second copies. */
-static int decode(mp__mgr_reply *r, const char *api, int items) {
+/* The block: the array of n entries, then (for items) each value at an
+ * aligned offset followed by its key, or (for keys) the keys one after
+ * another. Two passes over the bytes: the first checks them and counts,
+ * the second copies. */
+int mp__mgr_decode_entries(mp__mgr_reply *r, const char *api, int items) {
   reader rd = {r->value, r->vlen, 0};
   uint64_t count = rd_num(&rd, 8);
   size_t entry = items ? sizeof(mp_dict_item) : sizeof(char *);
@@ -229,9 +229,9 @@ out:
   return rc;
 }
 
-static int decode_keys(mp__mgr_reply *r, const char *api) { return decode(r, api, 0); }
+static int decode_keys(mp__mgr_reply *r, const char *api) { return mp__mgr_decode_entries(r, api, 0); }
 
-static int decode_items(mp__mgr_reply *r, const char *api) { return decode(r, api, 1); }
+static int decode_items(mp__mgr_reply *r, const char *api) { return mp__mgr_decode_entries(r, api, 1); }
 
 static int snapshot(mp_dict *d, const char *api, int op, void **out, size_t *n) {
   if (out) *out = NULL;

@@ -40,6 +40,12 @@ int mp__mgr_call_plain(const mp__mgr_proxy *p, const char *api, const mp__mgr_re
  * NULL and 0 on failure. */
 int mp__mgr_call_value(const mp__mgr_proxy *p, const char *api, const mp__mgr_request *rq, void **val,
                        size_t *len);
+/* A KEYS (items 0) or ITEMS reply (manager_wire.h) in r->value, checked
+ * and laid out as mp_dict_keys' or mp_dict_items' one block in r->out,
+ * with r->nout entries; r->value is freed either way. MP_EPROTO for bytes
+ * that do not add up, MP_ENOMEM. (src/manager_dict.c; fuzzed by
+ * tests/fuzz/fuzz_manager.c.) */
+int mp__mgr_decode_entries(mp__mgr_reply *r, const char *api, int items);
 /* mp_dict_len and mp_list_len. */
 int mp__mgr_length_of(const mp__mgr_proxy *p, const char *api, size_t *n);
 
