@@ -73,7 +73,6 @@ void mp__mgr_client_unref(client *c) {
   free(c);
 }
 
-
 /* The server's failure text, as the detail of this call's error. */
 static int read_failure(client *c, const char *api, const mp__frame_header *h, int status) {
   char text[MP__MGR_TEXT_MAX + 1];

@@ -40,7 +40,8 @@ typedef struct mp__mgr_reply {
   void *value;            /* MP__MGR_WANT_VALUE: malloc'd, the caller's */
   size_t vlen;
   /* If set, run on a reply that arrived whole, with the connection's lock
-   * still held: it turns value into out (and frees value). Its MP_EPROTO
+   * still held: it checks the answer, and may turn value into out (then
+   * it frees value, whatever it returns). Its MP_EPROTO
    * (the server's bytes make no sense) drops the connection, as a
    * malformed frame does. */
   int (*decode)(struct mp__mgr_reply *r, const char *api);

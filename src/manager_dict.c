@@ -67,6 +67,14 @@ int mp_dict_add_i64(mp_dict *d, const char *key, int64_t delta, int64_t *now) {
   return rc;
 }
 
+/* contains' answer is 1 or 0; anything else is a server talking nonsense. */
+static int check_flag(mp__mgr_reply *r, const char *api) {
+  if (r->u64 > 1)
+    return mp__set_error(MP_EPROTO, "%s: malformed manager reply: %llu where 1 or 0 belongs", api,
+                         (unsigned long long)r->u64);
+  return MP_OK;
+}
+
 int mp_dict_contains(mp_dict *d, const char *key, int *found) {
   mp__mgr_request rq;
   if (found) *found = 0;
@@ -74,8 +82,8 @@ int mp_dict_contains(mp_dict *d, const char *key, int *found) {
   int rc = key_request(d, "mp_dict_contains", MP__MGR_DICT_CONTAINS, key, &rq);
   if (rc != MP_OK) return rc;
   mp__mgr_reply r = mp__mgr_want(MP__MGR_WANT_U64);
+  r.decode = check_flag;
   if ((rc = mp__mgr_call(d->p.c, "mp_dict_contains", &rq, &r)) != MP_OK) return rc;
-  if (r.u64 > 1) return mp__set_error(MP_EPROTO, "mp_dict_contains: malformed manager reply: %llu", (unsigned long long)r.u64);
   *found = (int)r.u64;
   return MP_OK;
 }

@@ -458,6 +458,10 @@ static void list_set_insert_pop_delete(void **state) {
   TU_CHECK(mp_list_delete(l, 1), MP_OK);             /* 0 20 3 4 99 100 */
   TU_CHECK(mp_list_delete(l, 6), MP_ENOTFOUND);
   TU_CHECK(mp_list_delete(l, SIZE_MAX), MP_ENOTFOUND); /* only pop takes MP_LIST_LAST */
+  /* A "negative" index is a huge size_t: out of range, not from the end. */
+  TU_CHECK(mp_list_pop(l, (size_t)-2, &v, &n), MP_ENOTFOUND);
+  TU_CHECK(mp_list_delete(l, (size_t)-2), MP_ENOTFOUND);
+  TU_CHECK(mp_list_set(l, (size_t)-2, &x, sizeof x), MP_ENOTFOUND);
   int rest[] = {0, 20, 3, 4, 99, 100};
   assert_int_equal(list_len(l), 6);
   for (size_t i = 0; i < 6; i++) assert_int_equal(list_int(l, i), rest[i]);
