@@ -151,6 +151,7 @@ static const uint8_t *rd_bytes(reader *r, uint64_t n) {
 /* The next key; NULL if the reply is malformed. */
 static const char *rd_key(reader *r, size_t *keylen) {
   uint64_t n = rd_num(r, 4);
+  *keylen = 0;
   const uint8_t *k = n > MP_MANAGER_KEY_MAX ? NULL : rd_bytes(r, n);
   if (!k || memchr(k, 0, (size_t)n)) {
     r->bad = 1;
@@ -186,11 +187,10 @@ int mp__mgr_decode_entries(mp__mgr_reply *r, const char *api, int items) {
                        (unsigned long long)count, (unsigned long long)r->vlen);
     goto out;
   }
-  size_t total = aligned((size_t)count * entry), keylen;
+  size_t total = aligned((size_t)count * entry), keylen = 0;
   int fits = 1;
   for (uint64_t i = 0; i < count && !rd.bad; i++) {
-    const char *key = rd_key(&rd, &keylen);
-    (void)key;
+    if (!rd_key(&rd, &keylen)) break;
     if (items) {
       uint64_t vlen = rd_num(&rd, 8);
       if (!rd_bytes(&rd, vlen)) break;
