@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
   printf("mproc dict get           %10.0f rt/s  %6.2f us\n", get, 1e6 / get);
   printf("mproc dict add_i64       %10.0f rt/s  %6.2f us\n", add, 1e6 / add);
   for (int i = 0; i < 7; i++)
-    printf("mproc %-18s %10.0f %-7s %6.2f us\n", method_names[i], method[i], i >= 5 ? "pairs/s" : "rt/s",
+    printf("mproc %-18s %10.0f %-6s%6.2f us\n", method_names[i], method[i], i >= 5 ? "pair/s" : "rt/s",
            1e6 / method[i]);
   printf("mproc add_i64, 4 clients %10.0f rt/s  (all processes together)\n", par);
   printf("mproc Pipe echo (floor)  %10.0f rt/s  %6.2f us  (transport alone: manager set at %.0f%% of it)\n", floor,
