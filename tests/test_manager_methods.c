@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "manager.h"
+#include "manager_lane.h"
 #include "manager_wire.h"
 #include "platform.h"
 #include "testutil.h"
@@ -529,6 +530,76 @@ static void list_extend(void **state) {
   mp_manager_free(m);
 }
 
+/* A connection that got no lane (all 32 taken) carries every method over
+ * its socket alone; a second connection of this process (a twin) names
+ * the same server, so update and extend across the two are fine. */
+#define TWINS ((int)MP__LANE_COUNT)
+static void without_a_lane_the_socket_carries_every_method(void **state) {
+  (void)state;
+  mp_manager *m = start(), *twins[TWINS];
+  mp_dict *held[TWINS];
+  mp_dict *d = NULL, *mine;
+  mp_list *l, *mylist;
+  void *v;
+  size_t n;
+  int found;
+  TU_CHECK(mp_manager_dict(m, "mine", &mine), MP_OK); /* the owner takes a lane */
+  TU_CHECK(mp_manager_list(m, "mine", &mylist), MP_OK);
+  for (int i = 0; i < TWINS; i++) {
+    TU_CHECK(mp__manager_twin(m, &twins[i]), MP_OK);
+    TU_CHECK(mp_manager_dict(twins[i], "t", &held[i]), MP_OK);
+  }
+  mp_manager *last = twins[TWINS - 1];
+  assert_int_equal(mp__manager_lane(last), -1);
+  TU_CHECK(mp_manager_dict(last, "d", &d), MP_OK);
+  TU_CHECK(mp_manager_list(last, "l", &l), MP_OK);
+  set_int(d, "a", 1);
+  TU_CHECK(mp_dict_contains(d, "a", &found), MP_OK);
+  assert_int_equal(found, 1);
+  TU_CHECK(mp_dict_setdefault(d, "b", "x", 1, &v, &n), MP_OK);
+  assert_int_equal(n, 1);
+  mp_free(v);
+  char **keys;
+  TU_CHECK(mp_dict_keys(d, &keys, &n), MP_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(keys[1], "b");
+  mp_free(keys);
+  mp_dict_item *items;
+  TU_CHECK(mp_dict_items(d, &items, &n), MP_OK);
+  assert_int_equal(n, 2);
+  mp_free(items);
+  TU_CHECK(mp_dict_update(mine, d), MP_OK); /* across the two connections */
+  assert_int_equal(dict_len(mine), 2);
+  TU_CHECK(mp_dict_pop(d, "a", &v, &n), MP_OK);
+  assert_int_equal(read_int(v, n), 1);
+  mp_free(v);
+  TU_CHECK(mp_dict_clear(d), MP_OK);
+  assert_int_equal(dict_len(d), 0);
+  append_int(l, 1);
+  append_int(l, 3);
+  int two = 2;
+  TU_CHECK(mp_list_insert(l, 1, &two, sizeof two), MP_OK);
+  TU_CHECK(mp_list_set(l, 0, &two, sizeof two), MP_OK);
+  TU_CHECK(mp_list_extend(mylist, l), MP_OK);
+  TU_CHECK(mp_list_extend(l, mylist), MP_OK);
+  assert_int_equal(list_len(l), 6);
+  TU_CHECK(mp_list_pop(l, MP_LIST_LAST, &v, &n), MP_OK);
+  assert_int_equal(read_int(v, n), 3);
+  mp_free(v);
+  TU_CHECK(mp_list_delete(l, 0), MP_OK);
+  assert_int_equal(list_len(l), 4);
+  assert_int_equal(mp__manager_lane(last), -1); /* still on the socket */
+  mp_dict_free(d);
+  mp_list_free(l);
+  for (int i = 0; i < TWINS; i++) {
+    mp_dict_free(held[i]);
+    mp__manager_release(twins[i]);
+  }
+  mp_dict_free(mine);
+  mp_list_free(mylist);
+  mp_manager_free(m);
+}
+
 /* ------------------------------------------------------------ atomicity */
 static void concurrent_setdefault_has_one_winner_per_key(void **state) {
   (void)state;
@@ -860,6 +931,7 @@ int main(int argc, char **argv) {
       TU_TEST(update_copies_in_order),
       TU_TEST(list_set_insert_pop_delete),
       TU_TEST(list_extend),
+      TU_TEST(without_a_lane_the_socket_carries_every_method),
       TU_TEST(concurrent_setdefault_has_one_winner_per_key),
       TU_TEST(concurrent_pops_take_each_item_once),
       TU_TEST(concurrent_inserts_lose_nothing),
