@@ -2,7 +2,9 @@
  * run of each figure.
  *
  * One client (this process), one 16-byte value under one key; every set
- * and every get is a full round trip to the server process. Then 4 client
+ * and every get is a full round trip to the server process. Then the
+ * other methods on the same path (printed beside set and get, with no
+ * '@' line of their own yet: scripts/bench does not track them). Then 4 client
  * processes at once, each adding to a counter (the aggregate rate), and
  * for scale a 16-byte echo through a child over mproc's Pipe: the floor a
  * round trip between two processes has on this machine. Run alone, it
@@ -24,8 +26,10 @@
 static const char usage[] =
     "Usage: bench_manager_roundtrip [scale] [--no-python]\n"
     "\n"
-    "Manager dict set, get and add_i64 round trips from one client, add_i64\n"
-    "from 4 client processes at once, and a Pipe echo for the floor: one run\n"
+    "Manager dict set, get and add_i64 round trips from one client; the\n"
+    "other dict and list methods (contains, setdefault, list set, keys and\n"
+    "items of 16 keys, and set+pop and insert+pop pairs); add_i64 from 4\n"
+    "client processes at once, and a Pipe echo for the floor: one run\n"
     "of each figure, scale x 0.2 s each (default scale 1). Then, without\n"
     "--no-python, Python's Manager().dict() on the same figures. Prints\n"
     "'@ manager.FIGURE IMPL VALUE us' lines for scripts/bench, which runs it\n"
@@ -40,27 +44,59 @@ static const char usage[] =
 #define MPROC_BENCH_PY_DIR "bench/python"
 #endif
 
-enum { OP_SET, OP_GET, OP_ADD };
+enum {
+  OP_SET, OP_GET, OP_ADD,
+  /* The methods beyond set/get: one round trip each... */
+  OP_CONTAINS, OP_SETDEFAULT, OP_LIST_SET, OP_KEYS16, OP_ITEMS16,
+  /* ...and pairs that leave the object as they found it (two round trips). */
+  OP_SET_POP, OP_INSERT_POP
+};
 
-/* Round trips per second of one op, for about secs seconds. */
-static double slice_rate(mp_dict *d, int op, double secs) {
-  char value[16] = "0123456789abcdef";
+/* One call (or pair) of op; MP_OK or its error. */
+static int one_op(mp_dict *d, mp_list *l, int op) {
+  static const char value[16] = "0123456789abcdef";
+  void *v;
+  size_t len;
+  int rc, found;
+  switch (op) {
+  case OP_SET: return mp_dict_set(d, "key", value, sizeof value);
+  case OP_GET:
+    if ((rc = mp_dict_get(d, "key", &v, &len)) == MP_OK) mp_free(v);
+    return rc;
+  case OP_ADD: return mp_dict_add_i64(d, "count", 1, NULL);
+  case OP_CONTAINS: return mp_dict_contains(d, "key", &found);
+  case OP_SETDEFAULT: /* the key is there: its 16 bytes come back, as a get */
+    if ((rc = mp_dict_setdefault(d, "key", value, sizeof value, &v, &len)) == MP_OK) mp_free(v);
+    return rc;
+  case OP_LIST_SET: return mp_list_set(l, 0, value, sizeof value);
+  case OP_KEYS16: {
+    char **keys;
+    if ((rc = mp_dict_keys(d, &keys, &len)) == MP_OK) mp_free(keys);
+    return rc;
+  }
+  case OP_ITEMS16: {
+    mp_dict_item *items;
+    if ((rc = mp_dict_items(d, &items, &len)) == MP_OK) mp_free(items);
+    return rc;
+  }
+  case OP_SET_POP:
+    if ((rc = mp_dict_set(d, "popped", value, sizeof value)) != MP_OK) return rc;
+    if ((rc = mp_dict_pop(d, "popped", &v, &len)) == MP_OK) mp_free(v);
+    return rc;
+  default: /* OP_INSERT_POP */
+    if ((rc = mp_list_insert(l, 0, value, sizeof value)) != MP_OK) return rc;
+    if ((rc = mp_list_pop(l, 0, &v, &len)) == MP_OK) mp_free(v);
+    return rc;
+  }
+}
+
+/* Calls (or pairs) per second of one op, for about secs seconds. */
+static double slice_rate_of(mp_dict *d, mp_list *l, int op, double secs) {
   uint64_t n = 0;
   double t0 = bench_now(), now;
   do {
     for (int i = 0; i < 256; i++) {
-      int rc;
-      if (op == OP_SET) {
-        rc = mp_dict_set(d, "key", value, sizeof value);
-      } else if (op == OP_GET) {
-        void *v;
-        size_t len;
-        rc = mp_dict_get(d, "key", &v, &len);
-        if (rc == MP_OK) mp_free(v);
-      } else {
-        rc = mp_dict_add_i64(d, "count", 1, NULL);
-      }
-      if (rc != MP_OK) {
+      if (one_op(d, l, op) != MP_OK) {
         fprintf(stderr, "manager call: %s\n", mp_last_error());
         exit(1);
       }
@@ -70,6 +106,8 @@ static double slice_rate(mp_dict *d, int op, double secs) {
   } while (now - t0 < secs);
   return (double)n / (now - t0);
 }
+
+static double slice_rate(mp_dict *d, int op, double secs) { return slice_rate_of(d, NULL, op, secs); }
 
 /* A client process: adds for the given seconds, returns its rate. */
 static int adder(mp_call *call) {
@@ -181,6 +219,20 @@ int main(int argc, char **argv) {
   if (mp_manager_start(&m) != MP_OK || mp_manager_dict(m, "bench", &d) != MP_OK) bench_die("manager");
   slice_rate(d, OP_SET, secs / 10); /* warm up: the connection, the caches */
   double set = slice_rate(d, OP_SET, secs), get = slice_rate(d, OP_GET, secs), add = slice_rate(d, OP_ADD, secs);
+  /* The methods, on a dict of 16 keys ("key", "count" and 14 more) and a
+   * list of one item: figures to hold against set and get. */
+  static const char *const method_names[] = {"contains", "setdefault (hit)", "list set", "keys (16 keys)",
+                                             "items (16 keys)", "set + pop pair", "insert + pop pair"};
+  double method[7];
+  mp_list *l;
+  if (mp_manager_list(m, "bench", &l) != MP_OK || mp_list_append(l, "x", 1) != MP_OK) bench_die("manager list");
+  for (int i = 0; i < 14; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%02d", i);
+    if (mp_dict_set(d, key, "0123456789abcdef", 16) != MP_OK) bench_die("manager set");
+  }
+  for (int op = OP_CONTAINS; op <= OP_INSERT_POP; op++) method[op - OP_CONTAINS] = slice_rate_of(d, l, op, secs);
+  mp_list_free(l);
   double par = parallel_rate(m, 4, secs);
   double floor = pipe_rate(secs);
   mp_dict_free(d);
@@ -192,6 +244,9 @@ int main(int argc, char **argv) {
   printf("mproc dict set           %10.0f rt/s  %6.2f us\n", set, 1e6 / set);
   printf("mproc dict get           %10.0f rt/s  %6.2f us\n", get, 1e6 / get);
   printf("mproc dict add_i64       %10.0f rt/s  %6.2f us\n", add, 1e6 / add);
+  for (int i = 0; i < 7; i++)
+    printf("mproc %-18s %10.0f %-6s%6.2f us\n", method_names[i], method[i], i >= 5 ? "pair/s" : "rt/s",
+           1e6 / method[i]);
   printf("mproc add_i64, 4 clients %10.0f rt/s  (all processes together)\n", par);
   printf("mproc Pipe echo (floor)  %10.0f rt/s  %6.2f us  (transport alone: manager set at %.0f%% of it)\n", floor,
          1e6 / floor, 100.0 * set / floor);

@@ -177,7 +177,8 @@ MPROC_API const char *mp_last_error(void);
 
 /**
  * Releases a buffer the library handed out (mp_conn_recv, mp_queue_get,
- * mp_dict_get, mp_list_get).
+ * mp_dict_get, mp_list_get, the one block of mp_dict_keys and
+ * mp_dict_items, ...).
  * @param p the buffer; NULL is fine. Never fails. Never blocks.
  */
 MPROC_API void mp_free(void *p);
@@ -1728,11 +1729,28 @@ MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
  * MP_ETOOBIG). Every call may also return MP_EINVAL for a NULL argument,
  * MP_ENOMEM, MP_EPROTO (the server answered nonsense: the connection is
  * dropped) and MP_ESYS.
+ *
+ * Every call is one request that the server carries out in one step under
+ * its one lock: no other process sees half of a pop, a setdefault, an
+ * update or an insert, and keys and items are a snapshot. As in Python, a
+ * missing key and an index out of range are errors (MP_ENOTFOUND, Python's
+ * KeyError and IndexError), and dicts keep their keys in insertion order.
+ * A call that returns MP_ENOMEM after its reply arrived (no memory here
+ * for the answer) was carried out all the same.
  * @{ */
 typedef struct mp_manager mp_manager; /**< A manager: its server process, or a handle to it. */
 typedef struct mp_dict mp_dict;       /**< A proxy for a dict in the server. */
 typedef struct mp_list mp_list;       /**< A proxy for a list in the server. */
 #define MP_MANAGER_KEY_MAX 1024   /**< The longest key or name, in bytes. */
+/** mp_list_pop's index for the last item (Python's l.pop()). */
+#define MP_LIST_LAST SIZE_MAX
+/** One entry of mp_dict_items. Every pointer points into the one block
+ * mp_dict_items hands out. */
+typedef struct mp_dict_item {
+  const char *key; /**< The key, NUL-terminated. */
+  const void *val; /**< Its value's bytes, aligned as malloc's (non-NULL even for 0 bytes). */
+  size_t len;      /**< Their number. */
+} mp_dict_item;
 
 /**
  * Starts the server process (by the default start method) and waits until
@@ -1816,6 +1834,123 @@ MPROC_API int mp_dict_get(mp_dict *d, const char *key, void **val, size_t *len);
  */
 MPROC_API int mp_dict_del(mp_dict *d, const char *key);
 /**
+ * Whether d has key (Python's `key in d`). Unlike the predicates this is
+ * a call that can fail (the server may be gone), so it answers in *found.
+ * @param d the dict.
+ * @param key the key.
+ * @param found gets 1 if the key is there, 0 if not (0 on failure).
+ * @retval MP_OK looked.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_contains(mp_dict *d, const char *key, int *found);
+/**
+ * Removes d[key] and hands out its value, in one step (Python's
+ * d.pop(key)): of several processes popping the same key, one gets it.
+ * @param d the dict.
+ * @param key the key.
+ * @param val gets the bytes (release with mp_free; non-NULL even for 0
+ *        bytes; NULL on failure).
+ * @param len gets their number.
+ * @retval MP_OK removed and read.
+ * @retval MP_ENOTFOUND there is no such key.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call
+ *         (MP_ENOMEM here: the key is gone, its bytes are lost).
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_pop(mp_dict *d, const char *key, void **val, size_t *len);
+/**
+ * d[key] = a copy of dflt's dlen bytes unless key is there, in one step,
+ * and what d[key] is afterwards (Python's d.setdefault(key, default)): of
+ * several processes setting the same key, the first one's value stays and
+ * all of them read it.
+ * @param d the dict.
+ * @param key the key.
+ * @param dflt the default's bytes (NULL for 0 bytes is fine).
+ * @param dlen their number, up to MP_MAX_MESSAGE.
+ * @param val gets a copy of d[key] afterwards (release with mp_free); NULL
+ *        to have nothing back (the server then sends no bytes).
+ * @param len gets their number; NULL exactly when val is NULL.
+ * @retval MP_OK done.
+ * @retval MP_ETOOBIG dlen over MP_MAX_MESSAGE.
+ * @retval MP_EINVAL only one of val and len is NULL, and as for every
+ *         manager call.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_setdefault(mp_dict *d, const char *key, const void *dflt, size_t dlen, void **val,
+                                 size_t *len);
+/**
+ * Removes every key of d (Python's d.clear()).
+ * @param d the dict.
+ * @retval MP_OK emptied.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_clear(mp_dict *d);
+/**
+ * dst[k] = src[k] for every key of src, in one step (Python's
+ * dst.update(src)): keys dst had keep their place, new ones come at the
+ * end in src's order. No bytes travel: the server shares the values.
+ * @param dst the dict to change.
+ * @param src the dict to copy from (the same as dst is fine: nothing
+ *        changes); both of the same manager.
+ * @retval MP_OK updated.
+ * @retval MP_EINVAL the dicts belong to different managers, or as for
+ *         every manager call.
+ * @retval MP_ENOMEM the server ran out of memory (dst did not change).
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_dict_update(mp_dict *dst, mp_dict *src);
+/**
+ * The keys of d, all taken in one step, in insertion order (Python's
+ * list(d.keys())).
+ * @param d the dict.
+ * @param keys gets an array of *n NUL-terminated keys. The array and the
+ *        strings are one block: release it with one mp_free(*keys)
+ *        (non-NULL even for an empty dict; NULL on failure).
+ * @param n gets the number of keys.
+ * @retval MP_OK read.
+ * @retval MP_ETOOBIG the keys come to more than MP_MAX_MESSAGE bytes (4
+ *         more per key than the keys' lengths).
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server; a reply over 64 KiB comes over
+ * the socket rather than the shared-memory lane.
+ */
+MPROC_API int mp_dict_keys(mp_dict *d, char ***keys, size_t *n);
+/**
+ * The keys of d and their values, all taken in one step, in insertion
+ * order (Python's list(d.items())).
+ * @param d the dict.
+ * @param items gets an array of *n entries (mp_dict_item). The array, the
+ *        keys and the values are one block: release it with one
+ *        mp_free(*items) (non-NULL even for an empty dict; NULL on
+ *        failure).
+ * @param n gets the number of entries.
+ * @retval MP_OK read.
+ * @retval MP_ETOOBIG the keys and values come to more than MP_MAX_MESSAGE
+ *         bytes (12 more per entry than their lengths).
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server; a reply over 64 KiB comes over
+ * the socket rather than the shared-memory lane.
+ */
+MPROC_API int mp_dict_items(mp_dict *d, mp_dict_item **items, size_t *n);
+/**
  * The number of keys in d.
  * @param d the dict.
  * @param n gets it.
@@ -1871,6 +2006,82 @@ MPROC_API int mp_list_append(mp_list *l, const void *val, size_t len);
  * Blocks for one round trip to the server.
  */
 MPROC_API int mp_list_get(mp_list *l, size_t i, void **val, size_t *len);
+/**
+ * Item i = a copy of len bytes (Python's l[i] = value).
+ * @param l the list.
+ * @param i the item's index, from 0.
+ * @param val the bytes.
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK set.
+ * @retval MP_ENOTFOUND i is not below the length (as mp_list_get).
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_list_set(mp_list *l, size_t i, const void *val, size_t len);
+/**
+ * Inserts a copy of len bytes before item i, in one step (Python's
+ * l.insert(i, value)): as in Python, an i at or past the length appends.
+ * @param l the list.
+ * @param i where the item goes, from 0.
+ * @param val the bytes.
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @retval MP_OK inserted.
+ * @retval MP_ETOOBIG len over MP_MAX_MESSAGE.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_list_insert(mp_list *l, size_t i, const void *val, size_t len);
+/**
+ * Removes item i and hands it out, in one step (Python's l.pop(i)): of
+ * several processes popping, each gets a different item.
+ * @param l the list.
+ * @param i the item's index, from 0, or MP_LIST_LAST for the last one.
+ * @param val gets the bytes (release with mp_free; NULL on failure).
+ * @param len gets their number.
+ * @retval MP_OK removed and read.
+ * @retval MP_ENOTFOUND i is not below the length, or the list is empty.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call
+ *         (MP_ENOMEM here: the item is gone, its bytes are lost).
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_list_pop(mp_list *l, size_t i, void **val, size_t *len);
+/**
+ * Removes item i (Python's del l[i]).
+ * @param l the list.
+ * @param i the item's index, from 0 (MP_LIST_LAST is an index out of range
+ *        here, as any other that large).
+ * @retval MP_OK removed.
+ * @retval MP_ENOTFOUND i is not below the length.
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_list_delete(mp_list *l, size_t i);
+/**
+ * Appends src's items, as src is at that moment, in one step (Python's
+ * l.extend(src)). No bytes travel: the server shares the values. To
+ * append many new items, mp_list_append each (there is no array form).
+ * @param l the list to grow.
+ * @param src the list to copy from (l itself is fine: it doubles); both
+ *        of the same manager.
+ * @retval MP_OK extended.
+ * @retval MP_EINVAL the lists belong to different managers, or as for
+ *         every manager call.
+ * @retval MP_ENOMEM the server ran out of memory (l did not change).
+ * @retval MP_ECLOSED the server is gone.
+ * @retval MP_EPROTO, MP_ESYS as for every manager call.
+ *
+ * Blocks for one round trip to the server.
+ */
+MPROC_API int mp_list_extend(mp_list *l, mp_list *src);
 /**
  * The number of items in the list.
  * @param l the list.

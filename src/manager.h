@@ -17,6 +17,8 @@ int mp__manager_serve(mp_call *call);
 int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
                        mp_object **out);
 void mp__manager_release(mp_manager *m);
+/* The manager's connection, for the proxies (src/manager_client.h). */
+struct mp__mgr_client *mp__manager_client(mp_manager *m);
 
 /* For tests that kill the server or play a hostile client: the server's
  * pid (0 if this process did not start it) and the endpoint's name. */

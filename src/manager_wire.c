@@ -14,12 +14,24 @@ static int op_fields(int op) {
   case MP__MGR_OPEN_LIST: return F_KEY;
   case MP__MGR_DICT_SET: return F_OBJ | F_KEY | F_VALUE;
   case MP__MGR_DICT_GET:
-  case MP__MGR_DICT_DEL: return F_OBJ | F_KEY;
+  case MP__MGR_DICT_DEL:
+  case MP__MGR_DICT_CONTAINS:
+  case MP__MGR_DICT_POP: return F_OBJ | F_KEY;
   case MP__MGR_DICT_LEN:
-  case MP__MGR_LIST_LEN: return F_OBJ;
+  case MP__MGR_LIST_LEN:
+  case MP__MGR_DICT_KEYS:
+  case MP__MGR_DICT_ITEMS:
+  case MP__MGR_DICT_CLEAR: return F_OBJ;
   case MP__MGR_DICT_ADD: return F_OBJ | F_NUM | F_KEY;
+  case MP__MGR_DICT_SETDEFAULT: return F_OBJ | F_NUM | F_KEY | F_VALUE;
   case MP__MGR_LIST_APPEND: return F_OBJ | F_VALUE;
-  case MP__MGR_LIST_GET: return F_OBJ | F_NUM;
+  case MP__MGR_LIST_SET:
+  case MP__MGR_LIST_INSERT: return F_OBJ | F_NUM | F_VALUE;
+  case MP__MGR_LIST_GET:
+  case MP__MGR_LIST_POP:
+  case MP__MGR_LIST_DELETE:
+  case MP__MGR_DICT_UPDATE:
+  case MP__MGR_LIST_EXTEND: return F_OBJ | F_NUM;
   case MP__MGR_SHUTDOWN:
   case MP__MGR_LANE: return 0;
   default: return -1;
@@ -63,6 +75,7 @@ int mp__mgr_decode_request(int op, const uint8_t *p, size_t len, mp__mgr_request
   if (!(fields & F_KEY) && keylen) return malformed("a key where none belongs");
   if (!(fields & F_VALUE) && out->vlen) return malformed("a value where none belongs");
   if (op == MP__MGR_HELLO && out->vlen != MP__MGR_TOKEN_LEN) return malformed("token length");
+  if (op == MP__MGR_DICT_SETDEFAULT && out->num > 1) return malformed("setdefault's flag is neither 0 nor 1");
   return MP_OK;
 }
 

@@ -21,7 +21,7 @@
 #include "core.h"
 #include "wire.h"
 
-#define MP__MGR_PROTOCOL 2
+#define MP__MGR_PROTOCOL 3 /* 3: the dict and list methods after MP__MGR_LANE */
 #define MP__MGR_TOKEN_LEN 32
 /* The fixed fields and the longest key: what a request holds besides its value. */
 #define MP__MGR_FIXED 20
@@ -44,8 +44,34 @@ enum mp__mgr_op {
   MP__MGR_SHUTDOWN,    /* the server answers, then ends */
   MP__MGR_LANE,        /* reply: u64, the index of the lane this connection
                         * may use (src/manager_lane.c), or MP__LANE_NONE */
-  MP__MGR_OP_MAX = MP__MGR_LANE
+  MP__MGR_DICT_CONTAINS,   /* obj, key; reply: u64, 1 or 0 */
+  MP__MGR_DICT_KEYS,       /* obj; reply: KEYS (below) */
+  MP__MGR_DICT_ITEMS,      /* obj; reply: ITEMS (below) */
+  MP__MGR_DICT_POP,        /* obj, key; reply: the value, now removed */
+  MP__MGR_DICT_SETDEFAULT, /* obj, num: 1 to have the value back, or 0; key,
+                            * value: the default; reply: the value or nothing */
+  MP__MGR_DICT_CLEAR,      /* obj */
+  MP__MGR_DICT_UPDATE,     /* obj: the dict to change, num: the dict to copy */
+  MP__MGR_LIST_SET,        /* obj, num: index, value */
+  MP__MGR_LIST_INSERT,     /* obj, num: index (past the end: appends), value */
+  MP__MGR_LIST_POP,        /* obj, num: index or MP__MGR_LIST_LAST; reply: the value */
+  MP__MGR_LIST_DELETE,     /* obj, num: index */
+  MP__MGR_LIST_EXTEND,     /* obj: the list to grow, num: the list to copy */
+  MP__MGR_OP_MAX = MP__MGR_LIST_EXTEND
 };
+
+/* LIST_POP's index for the last item (mp_list_pop's MP_LIST_LAST). */
+#define MP__MGR_LIST_LAST UINT64_MAX
+
+/* Replies that carry many entries, all taken in one step in the server:
+ *   KEYS:  u64 count, then count times: u32 keylen, the key's bytes.
+ *   ITEMS: u64 count, then count times: u32 keylen, the key's bytes,
+ *          u64 vlen, the value's bytes.
+ * In the dict's insertion order; a reply over MP_MAX_MESSAGE is refused
+ * with MP_ETOOBIG. Like any reply, one over a lane's area comes as a
+ * REPLY frame on the socket. The client checks every length (a key over
+ * MP_MANAGER_KEY_MAX, a NUL inside one, a count the bytes cannot hold,
+ * bytes left over: MP_EPROTO). */
 
 typedef struct mp__mgr_request {
   int op;

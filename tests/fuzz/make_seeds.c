@@ -315,6 +315,21 @@ static void mgr_session(mp__buf *b) {
   mgr(b, MP__MGR_LIST_APPEND, 2, 0, NULL, 0, "x", 1);
   mgr(b, MP__MGR_LIST_GET, 2, 0, NULL, 0, NULL, 0);
   mgr(b, MP__MGR_LIST_LEN, 2, 0, NULL, 0, NULL, 0);
+  /* The methods of protocol 3. */
+  mgr(b, MP__MGR_DICT_CONTAINS, 1, 0, "n", 1, NULL, 0);
+  mgr(b, MP__MGR_DICT_SETDEFAULT, 1, 1, "s", 1, "dflt", 4);
+  mgr(b, MP__MGR_DICT_SETDEFAULT, 1, 0, "s", 1, "other", 5);
+  mgr(b, MP__MGR_DICT_KEYS, 1, 0, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_DICT_ITEMS, 1, 0, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_OPEN_DICT, 0, 0, "e", 1, NULL, 0);
+  mgr(b, MP__MGR_DICT_UPDATE, 3, 1, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_DICT_POP, 3, 0, "s", 1, NULL, 0);
+  mgr(b, MP__MGR_DICT_CLEAR, 1, 0, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_LIST_INSERT, 2, 0, NULL, 0, "y", 1);
+  mgr(b, MP__MGR_LIST_SET, 2, 1, NULL, 0, "z", 1);
+  mgr(b, MP__MGR_LIST_EXTEND, 2, 2, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_LIST_POP, 2, MP__MGR_LIST_LAST, NULL, 0, NULL, 0);
+  mgr(b, MP__MGR_LIST_DELETE, 2, 0, NULL, 0, NULL, 0);
   mgr(b, MP__MGR_SHUTDOWN, 0, 0, NULL, 0, NULL, 0);
 }
 
@@ -341,6 +356,11 @@ static void lane_session(mp__buf *b) {
   lane(b, MP__MGR_OPEN_LIST, 0, 0, "l", 1, NULL, 0);
   lane(b, MP__MGR_LIST_APPEND, 2, 0, NULL, 0, "x", 1);
   lane(b, MP__MGR_LIST_LEN, 2, 0, NULL, 0, NULL, 0);
+  lane(b, MP__MGR_DICT_SETDEFAULT, 1, 1, "s", 1, "dflt", 4);
+  lane(b, MP__MGR_DICT_ITEMS, 1, 0, NULL, 0, NULL, 0);
+  lane(b, MP__MGR_DICT_POP, 1, 0, "k", 1, NULL, 0);
+  lane(b, MP__MGR_LIST_INSERT, 2, 0, NULL, 0, "y", 1);
+  lane(b, MP__MGR_LIST_POP, 2, 5, NULL, 0, NULL, 0);
   /* Response words: status 2 (a failure), 3 bytes. */
   mp__buf_put_u32(b, 2);
   mp__buf_put_u32(b, 3);
@@ -374,6 +394,40 @@ static void mgr_odd(mp__buf *b) {
   mgr(b, MP__MGR_DICT_SET, 1, 0, "a\0b", 3, "v", 1);    /* a NUL in the key */
   mgr(b, 99, 0, 0, NULL, 0, NULL, 0);                   /* no such op */
   mgr(b, MP__MGR_DICT_LEN, 1, 5, NULL, 0, NULL, 0);     /* a number it does not take */
+  mgr(b, MP__MGR_DICT_SETDEFAULT, 1, 2, "k", 1, NULL, 0); /* a flag neither 0 nor 1 */
+  mgr(b, MP__MGR_DICT_UPDATE, 1, 9, NULL, 0, NULL, 0);  /* no such source */
+  mgr(b, MP__MGR_LIST_EXTEND, 1, 1, NULL, 0, NULL, 0);  /* a dict, not a list */
+  mgr(b, MP__MGR_LIST_DELETE, 1, MP__MGR_LIST_LAST, NULL, 0, NULL, 0);
+}
+
+/* Hostile KEYS / ITEMS replies, as payloads (every payload is read as one). */
+static void mgr_entries(mp__buf *b) {
+  mp__buf p;
+  mp__buf_init(&p);
+  mp__buf_put_u64(&p, 2); /* two keys, but only one there */
+  mp__buf_put_u32(&p, 3);
+  mp__buf_put(&p, "abc", 3);
+  put_u16(b, MP__MGR_DICT_LEN);
+  put_u16(b, (uint16_t)p.len);
+  mp__buf_put(b, p.data, p.len);
+  mp__buf_release(&p);
+  mp__buf_init(&p);
+  mp__buf_put_u64(&p, 1); /* one item: key "k", value "vv" */
+  mp__buf_put_u32(&p, 1);
+  mp__buf_put(&p, "k", 1);
+  mp__buf_put_u64(&p, 2);
+  mp__buf_put(&p, "vv", 2);
+  put_u16(b, MP__MGR_DICT_LEN);
+  put_u16(b, (uint16_t)p.len);
+  mp__buf_put(b, p.data, p.len);
+  mp__buf_release(&p);
+  mp__buf_init(&p);
+  mp__buf_put_u64(&p, UINT64_MAX); /* a count no reply can hold */
+  mp__buf_put_u32(&p, 0);
+  put_u16(b, MP__MGR_DICT_LEN);
+  put_u16(b, (uint16_t)p.len);
+  mp__buf_put(b, p.data, p.len);
+  mp__buf_release(&p);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -511,6 +565,7 @@ int main(int argc, char **argv) {
   /* manager: requests. */
   one("manager", "session", -1, mgr_session);
   one("manager", "refused", -1, mgr_odd);
+  one("manager", "entries", -1, mgr_entries);
   /* manager_lane: lane steps, then response words. */
   one("manager_lane", "session", -1, lane_session);
   one("manager_lane", "hostile", -1, lane_hostile);
