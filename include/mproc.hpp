@@ -1243,66 +1243,33 @@ public:
 
   // apply_async: submits one task; the future-like job comes back at once.
   template <class R, class A> async_result<R> apply_async(const task<R, A> &t, const detail::same_t<A> &arg) {
-    return apply_async<R, A>(t.name, arg);
+    return submit<R>(t.name, encode<A>(arg), nullptr, nullptr);
   }
-  /** With callbacks (any callables), run on the pool's callback thread:
-   * on_result(value) once it succeeded, on_error(const mp::error &)
-   * otherwise. An exception escaping one is written to stderr. */
+  template <class R> async_result<R> apply_async(const task<R, void> &t) {
+    return submit<R>(t.name, std::string(), nullptr, nullptr);
+  }
+  /** With callbacks (any copyable callables; nullptr for none), run on
+   * the pool's callback thread before the job counts as ready:
+   * on_result(value) (on_result() for a task that returns nothing) once
+   * it succeeded, on_error(const mp::error &) otherwise. They run even if
+   * the job is dropped first. An exception escaping one is written to
+   * stderr (there is no caller to take it). */
   template <class R, class A, class OnResult, class OnError = std::nullptr_t>
   async_result<R> apply_async(const task<R, A> &t, const detail::same_t<A> &arg, OnResult on_result,
                               OnError on_error = nullptr) {
-    return apply_async<R, A>(t.name, arg, std::move(on_result), std::move(on_error));
+    return submit<R>(t.name, encode<A>(arg), std::move(on_result), std::move(on_error));
   }
+  template <class R, class OnResult, class OnError = std::nullptr_t>
+  async_result<R> apply_async(const task<R, void> &t, OnResult on_result, OnError on_error = nullptr) {
+    return submit<R>(t.name, std::string(), std::move(on_result), std::move(on_error));
+  }
+  /** The task called name, given arg; R is what it returns. */
   template <class R, class A> async_result<R> apply_async(const char *name, const A &arg) {
-    const std::string bytes = encode(arg);
-    mp_async *a = nullptr;
-    detail::check(mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), nullptr, nullptr, &a));
-    return async_result<R>(adopt, a);
+    return submit<R>(name, encode<A>(arg), nullptr, nullptr);
   }
   template <class R, class A, class OnResult, class OnError = std::nullptr_t>
   async_result<R> apply_async(const char *name, const A &arg, OnResult on_result, OnError on_error = nullptr) {
-    auto box = std::make_unique<detail::callback_box>();
-    box->fn = [on_result = std::move(on_result), on_error = std::move(on_error)](mp_async *a) mutable {
-      const mp_result *r = mp_async_result(a);
-      // The outcome first, the callbacks outside the try: an mp::error
-      // thrown by on_result is not the job's failure.
-      std::exception_ptr failed;
-      std::optional<detail::stored_t<R>> value;
-      try {
-        if (!r) throw error(MP_ESTATE, "mp::pool::apply_async: the job has no outcome");
-        if constexpr (std::is_void_v<R>) {
-          result::value_of<void>(*r);
-          value.emplace();
-        } else {
-          value.emplace(result::value_of<R>(*r));
-        }
-      } catch (const error &) {
-        failed = std::current_exception();
-      }
-      if (value) {
-        if constexpr (!std::is_null_pointer_v<OnResult>) {
-          if constexpr (std::is_void_v<R>)
-            on_result();
-          else
-            on_result(std::move(*value));
-        }
-      } else if (failed) {
-        if constexpr (!std::is_null_pointer_v<OnError>) {
-          try {
-            std::rethrow_exception(failed);
-          } catch (const error &e) {
-            on_error(e);
-          }
-        }
-      }
-    };
-    const std::string bytes = encode(arg);
-    mp_async *a = nullptr;
-    const int rc = mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), &detail::callback_box::run,
-                                       box.get(), &a);
-    detail::check(rc); // on failure the callback never runs: box frees it
-    box.release();     // now the callback's, which frees it
-    return async_result<R>(adopt, a);
+    return submit<R>(name, encode<A>(arg), std::move(on_result), std::move(on_error));
   }
 
   // map: every item of a range, in input order, into a vector.
@@ -1348,6 +1315,56 @@ public:
   explicit operator bool() const noexcept { return h_.get() != nullptr; }
 
 private:
+  template <class R, class OnResult, class OnError>
+  async_result<R> submit(const char *name, const std::string &bytes, OnResult on_result, OnError on_error) {
+    mp_async *a = nullptr;
+    if constexpr (std::is_null_pointer_v<OnResult> && std::is_null_pointer_v<OnError>) {
+      (void)on_result;
+      (void)on_error;
+      detail::check(mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), nullptr, nullptr, &a));
+      return async_result<R>(adopt, a);
+    } else {
+      auto box = std::make_unique<detail::callback_box>();
+      box->fn = [on_result = std::move(on_result), on_error = std::move(on_error)](mp_async *job) mutable {
+        const mp_result *r = mp_async_result(job);
+        // The outcome first, the callbacks outside the try: an mp::error
+        // thrown by on_result is not the job's failure.
+        std::exception_ptr failed;
+        std::optional<detail::stored_t<R>> value;
+        try {
+          if (!r) throw error(MP_ESTATE, "mp::pool::apply_async: the job has no outcome");
+          if constexpr (std::is_void_v<R>) {
+            result::value_of<void>(*r);
+            value.emplace();
+          } else {
+            value.emplace(result::value_of<R>(*r));
+          }
+        } catch (const error &) {
+          failed = std::current_exception();
+        }
+        if (value) {
+          if constexpr (!std::is_null_pointer_v<OnResult>) {
+            if constexpr (std::is_void_v<R>)
+              on_result();
+            else
+              on_result(std::move(*value));
+          }
+        } else if (failed) {
+          if constexpr (!std::is_null_pointer_v<OnError>) {
+            try {
+              std::rethrow_exception(failed);
+            } catch (const error &e) {
+              on_error(e);
+            }
+          }
+        }
+      };
+      detail::check(mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), &detail::callback_box::run,
+                                        box.get(), &a)); // on failure the callback never runs: box frees it
+      box.release(); // the callback's now: it frees it when it has run
+      return async_result<R>(adopt, a);
+    }
+  }
   template <class R, class A, class Range> imap_range<R> imap_as(const char *name, Range &&in, const imap_options &o) {
     static_assert(!std::is_void_v<R>, "mp::pool::imap: the task must return a value");
     auto src = std::make_unique<detail::range_producer<Range, A>>(std::forward<Range>(in));
