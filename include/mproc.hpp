@@ -1326,6 +1326,8 @@ private:
     } else {
       auto box = std::make_unique<detail::callback_box>();
       box->fn = [on_result = std::move(on_result), on_error = std::move(on_error)](mp_async *job) mutable {
+        (void)on_result; // one of them may be nullptr, and unused
+        (void)on_error;
         const mp_result *r = mp_async_result(job);
         // The outcome first, the callbacks outside the try: an mp::error
         // thrown by on_result is not the job's failure.
