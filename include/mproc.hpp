@@ -848,17 +848,17 @@ template <class R, class Arg> struct task {
 namespace detail {
 template <class F> struct fn_traits;
 template <class R> struct fn_traits<R (*)()> {
-  using result = R;
+  using result = std::decay_t<R>;
   using arg = void;
   static constexpr bool with_context = false;
 };
 template <class R, class A> struct fn_traits<R (*)(A)> {
   static constexpr bool with_context = std::is_same_v<std::decay_t<A>, context>;
-  using result = R;
+  using result = std::decay_t<R>;
   using arg = std::conditional_t<with_context, void, std::decay_t<A>>;
 };
 template <class R, class A> struct fn_traits<R (*)(A, context &)> {
-  using result = R;
+  using result = std::decay_t<R>;
   using arg = std::decay_t<A>;
   static constexpr bool with_context = true;
 };
@@ -1050,21 +1050,14 @@ struct callback_box {
 };
 } // namespace detail
 
-/** A job of apply_async (mp_async), future-like: get, wait, wait_for,
- * ready, cancel. */
-template <class R> class async_result {
+namespace detail {
+/** What every async job has (mp_async): wait, wait_for, ready, cancel. */
+class async_base {
 public:
-  async_result() noexcept = default;
-  async_result(adopt_t, mp_async *a) noexcept : h_(a) {}
-  /** Waits, then its value, or the exception of how it failed. */
-  R get() {
-    wait();
-    const mp_result *r = mp_async_result(h_.get());
-    if (!r) throw error(MP_ESTATE, "mp::async_result::get: the job has no outcome");
-    return result::value_of<R>(*r);
-  }
+  async_base() noexcept = default;
+  async_base(adopt_t, mp_async *a) noexcept : h_(a) {}
   /** Waits until it is ready. */
-  void wait() { detail::check(mp_async_wait(h_.get(), forever)); }
+  void wait() { check(mp_async_wait(h_.get(), forever)); }
   /** Waits up to d: true once ready. */
   template <class Rep, class Period> bool wait_for(const std::chrono::duration<Rep, Period> &d) {
     return wait_seconds(std::chrono::duration<double>(d).count());
@@ -1073,7 +1066,7 @@ public:
   bool wait_seconds(double seconds) {
     const int rc = mp_async_wait(h_.get(), seconds < 0 ? 0 : seconds);
     if (rc == MP_ETIMEDOUT) return false;
-    detail::check(rc);
+    check(rc);
     return true;
   }
   bool ready() const noexcept { return mp_async_ready(h_.get()) == 1; }
@@ -1081,14 +1074,48 @@ public:
   bool cancel() {
     const int rc = mp_async_cancel(h_.get());
     if (rc == MP_ESTATE) return false;
-    detail::check(rc);
+    check(rc);
     return true;
   }
   mp_async *handle() const noexcept { return h_.get(); }
   bool valid() const noexcept { return h_.get() != nullptr; }
 
 private:
-  detail::handle<mp_async, detail::free_async> h_;
+  ::mp::detail::handle<mp_async, free_async> h_;
+};
+} // namespace detail
+
+/** A job of apply_async (mp_async), future-like: get, wait, wait_for,
+ * ready, cancel. */
+template <class R> class async_result : public detail::async_base {
+public:
+  async_result() noexcept = default;
+  async_result(adopt_t, mp_async *a) noexcept : async_base(adopt, a) {}
+  /** Waits, then its value, or the exception of how it failed. */
+  R get() {
+    wait();
+    const mp_result *r = mp_async_result(handle());
+    if (!r) throw error(MP_ESTATE, "mp::async_result::get: the job has no outcome");
+    return result::value_of<R>(*r);
+  }
+};
+
+/** A job of map_async (mp_async): get() is every item's value in input
+ * order, or the lowest-index failure. */
+template <class R> class async_map : public detail::async_base {
+public:
+  async_map() noexcept = default;
+  async_map(adopt_t, mp_async *a) noexcept : async_base(adopt, a) {}
+  /** Waits, then the values. */
+  std::vector<R> get() {
+    wait();
+    std::size_t n = 0;
+    const mp_result *r = mp_async_results(handle(), &n);
+    std::vector<R> values;
+    values.reserve(n);
+    for (std::size_t i = 0; i < n; i++) values.push_back(result::value_of<R>(r[i]));
+    return values;
+  }
 };
 
 // ------------------------------------------------------------------- pool
@@ -1101,6 +1128,17 @@ struct pool_options {
   unsigned max_tasks_per_child = 0;
   double task_timeout = 0;  /**< seconds an item may run; 0 none */
   std::vector<object> objects; /**< given to every worker */
+  /** initializer and initarg from a task and its argument. */
+  template <class R, class A> pool_options &init(const task<R, A> &t, const detail::same_t<A> &arg) {
+    initializer = t.name;
+    initarg = encode<A>(arg);
+    return *this;
+  }
+  template <class R> pool_options &init(const task<R, void> &t) {
+    initializer = t.name;
+    initarg.clear();
+    return *this;
+  }
 };
 /** Options of imap (mp_imap_options). */
 struct imap_options {
@@ -1283,6 +1321,16 @@ public:
     return map_as<R, std::decay_t<decltype(*std::begin(in))>>(name, in, chunksize);
   }
 
+  /** map without waiting (mp_pool_map_async): the items are encoded and
+   * copied before it returns. */
+  template <class R, class A, class Range>
+  async_map<R> map_async(const task<R, A> &t, const Range &in, std::size_t chunksize = 0) {
+    return map_async_as<R, A>(t.name, in, chunksize);
+  }
+  template <class R, class Range> async_map<R> map_async(const char *name, const Range &in, std::size_t chunksize = 0) {
+    return map_async_as<R, std::decay_t<decltype(*std::begin(in))>>(name, in, chunksize);
+  }
+
   // imap: results as they complete, as a range-for range.
   template <class R, class A, class Range>
   imap_range<R> imap(const task<R, A> &t, Range &&in, const imap_options &o = {}) {
@@ -1379,6 +1427,20 @@ private:
     if (src->failed) std::rethrow_exception(src->failed);
     detail::check(rc);
     return imap_range<R>(std::move(src), it);
+  }
+  template <class R, class A, class Range>
+  async_map<R> map_async_as(const char *name, const Range &in, std::size_t chunksize) {
+    static_assert(!std::is_void_v<R>, "mp::pool::map_async: the task must return a value");
+    std::vector<std::string> bytes;
+    for (const auto &item : in) bytes.push_back(encode<A>(item));
+    std::vector<mp_slice> slices(bytes.size());
+    for (std::size_t i = 0; i < bytes.size(); i++) slices[i] = mp_slice{bytes[i].data(), bytes[i].size()};
+    mp_map_options o{};
+    o.chunksize = chunksize;
+    mp_async *a = nullptr;
+    detail::check(mp_pool_map_async(h_.get(), name, slices.empty() ? nullptr : slices.data(), slices.size(), &o,
+                                    nullptr, nullptr, &a));
+    return async_map<R>(adopt, a);
   }
   /** map, each item encoded as an A. */
   template <class R, class A, class Range> std::vector<R> map_as(const char *name, const Range &in, std::size_t chunksize) {

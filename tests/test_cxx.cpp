@@ -119,6 +119,19 @@ static void notify_condition(mp::context &ctx) {
   c.notify_all();
 }
 
+static long long init_value = 0; // each worker's own, set by its initializer
+static void init_worker(long long v) { init_value = v; }
+static void init_fails() { throw std::runtime_error("no setup here"); }
+static long long read_init() { return init_value; }
+static const std::string &ref_result() { // a reference: the task gives a copy of the value
+  static const std::string s = "by reference";
+  return s;
+}
+
+MPROC_TASK(init_worker);
+MPROC_TASK(init_fails);
+MPROC_TASK(read_init);
+MPROC_TASK(ref_result);
 MPROC_TASK(square);
 MPROC_TASK(upper);
 MPROC_TASK(sum_vec);
@@ -429,6 +442,36 @@ static void map_ranges(void **state) {
   EXPECT_THROW(mp::crashed_error, (p.map<int>("crasher", std::vector<std::string>{"", ""})), MP_ECRASHED);
 }
 
+static void map_async_and_initializers(void **state) {
+  (void)state;
+  mp::pool p = small_pool();
+  auto job = p.map_async(square_task, std::vector<long long>{1, 2, 3});
+  assert_true(job.wait_for(std::chrono::seconds(60)));
+  assert_true(job.ready());
+  assert_true((job.get() == std::vector<long long>{1, 4, 9}));
+  auto bad = p.map_async(fails_on_three_task, std::vector<long long>{2, 3});
+  EXPECT_THROW(mp::task_error, bad.get(), MP_ETASK);
+  assert_string_equal(last_what.c_str(), "bad item 3");
+  auto slow = p.map_async(sleeper_task, std::vector<double>{60.0, 60.0});
+  assert_true(slow.cancel());
+  EXPECT_THROW(mp::cancelled_error, slow.get(), MP_ECANCELLED);
+  assert_true(p.map_async(square_task, std::vector<long long>{}).get().empty());
+  EXPECT_THROW(mp::no_task_error, (p.map_async<int>("no_such_task", std::vector<int>{1})), MP_ENOTASK);
+  assert_true(p.apply(ref_result_task) == "by reference");
+
+  mp::pool_options o;
+  o.workers = 1;
+  o.init(init_worker_task, 77);
+  mp::pool initialised(o);
+  assert_true(initialised.apply(read_init_task) == 77);
+  mp::pool_options f;
+  f.workers = 1;
+  f.init(init_fails_task);
+  mp::pool broken(f); // a failed initializer breaks the pool: its tasks fail
+  EXPECT_THROW(mp::task_error, broken.apply(read_init_task), MP_ETASK);
+  has(last_what, "init_fails");
+}
+
 static void imap_ranges(void **state) {
   (void)state;
   mp::pool p = small_pool();
@@ -732,6 +775,7 @@ static void moved_from(void **state) {
   movable_not_copyable<mp::list>();
   movable_not_copyable<mp::result>();
   movable_not_copyable<mp::async_result<int>>();
+  movable_not_copyable<mp::async_map<int>>();
   movable_not_copyable<mp::imap_range<int>>();
 
   mp::queue q;
@@ -821,6 +865,7 @@ int main(int argc, char **argv) {
       TU_TEST(cancel),
       TU_TEST(callbacks),
       TU_TEST(map_ranges),
+      TU_TEST(map_async_and_initializers),
       TU_TEST(imap_ranges),
       TU_TEST(process_wrapper),
       TU_TEST(queue_wrapper),
