@@ -1,5 +1,5 @@
-# Install: the header, both libraries, the CMake package and two pkg-config
-# files.
+# Install: the headers (mproc.h, and mproc.hpp, its C++17 wrappers), both
+# libraries, the CMake package and two pkg-config files.
 #
 #   find_package(mproc 0.1 REQUIRED)            # [COMPONENTS static shared]
 #   target_link_libraries(app PRIVATE mproc::mproc)          # static
@@ -31,7 +31,9 @@ set(cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/mproc)
 set(dev COMPONENT mproc_development)
 
 install(TARGETS mproc EXPORT mprocTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} ${dev})
-install(FILES ${PROJECT_SOURCE_DIR}/include/mproc.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${dev})
+# mproc.hpp: the header-only C++17 wrappers over mproc.h.
+install(FILES ${PROJECT_SOURCE_DIR}/include/mproc.h ${PROJECT_SOURCE_DIR}/include/mproc.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${dev})
 install(EXPORT mprocTargets NAMESPACE mproc:: DESTINATION ${cmake_dir} ${dev})
 if(TARGET mproc_shared)
   install(TARGETS mproc_shared EXPORT mprocSharedTargets

@@ -11,7 +11,8 @@
 #            refuse under /W4 /WX fails here too. _MSC_VER is defined, so
 #            every _MSC_VER branch is compiled.
 #   header   the public header through clang's cl driver, /W4 /WX /Zs, as
-#            C11 and C++14, 17 and 20, for the static library and the DLL.
+#            C11 and C++14, 17 and 20, for the static library and the DLL;
+#            and mproc.hpp, the C++17 wrappers, as C++17 and 20 (/EHsc).
 #
 # The leg then runs the suite built by clang for mingw with MSVC's forms of
 # the atomics and thread-local storage (cmake/clang-mingw-w64-x86_64.cmake).
@@ -72,6 +73,24 @@ msvc_header() {
         printf '    %-16s %-7s ok\n' "${std#* /std:}" "$link"
       else
         printf '    %-16s %-7s FAILED\n' "${std#* /std:}" "$link"
+        bad=1
+      fi
+    done
+  done
+  # mproc.hpp, the C++17 wrappers: C++17 and 20 only, with exceptions on
+  # (/EHsc, as MSVC projects build C++). libc++ goes in as -isystem, ahead
+  # of the -imsvc folders: its <cstddef> must find its own <stddef.h>
+  # before the compiler's (header_use.c never reaches one of them).
+  for std in 17 20; do
+    for link in static DLL; do
+      local def=()
+      [[ $link == DLL ]] && def=(/DMPROC_SHARED)
+      if "$MSVC_CLANG" --driver-mode=cl --target=x86_64-pc-windows-msvc /nologo /W4 /WX /Zs /X /EHsc \
+        "/clang:-isystem$LIBCXX_INCLUDE" /D_LIBCPP_NO_VCRUNTIME "${sys[@]}" "/I$MPROC_ROOT/include" /TP "/std:c++$std" \
+        "${def[@]}" -- "$MPROC_ROOT/scripts/lib/msvc/header_use.cpp"; then
+        printf '    %-16s %-7s ok\n' "mproc.hpp c++$std" "$link"
+      else
+        printf '    %-16s %-7s FAILED\n' "mproc.hpp c++$std" "$link"
         bad=1
       fi
     done

@@ -5,7 +5,7 @@
 #                       fixture the other modes need
 #   MODE=find_package   CMake: find_package(mproc 0.1) in PREFIX; runs app
 #                       (mproc::mproc) and app_shared (mproc::mproc_shared)
-#   MODE=cxx            the same from C++
+#   MODE=cxx            the same from C++, and through mproc.hpp
 #   MODE=subdirectory   CMake: add_subdirectory(MPROC_SOURCE_DIR), with no
 #                       build type of the consumer's own (mproc must not
 #                       set one)
@@ -173,6 +173,7 @@ build("${WORK_DIR}")
 
 if(MODE STREQUAL "cxx")
   run_program(app_cxx "mproc ${v} from C\\+\\+: cubes 1 8 27 64\n")
+  run_program(app_hpp "mproc ${v} from mproc\\.hpp: cubes 1 8 27 64; negative\n")
 else()
   run_program(app "${squares}")
   if(MODE STREQUAL "find_package")

@@ -56,6 +56,10 @@ foreach(i RANGE ${last})
     elseif(a MATCHES "^-I.")
       quote(q "${a}")
       string(APPEND flags " ${q}")
+    elseif(a MATCHES "^-std=")
+      # The file's own standard (C++17 for mproc.hpp's users) after the
+      # default of FLAGS_C / FLAGS_CXX, so it wins.
+      string(APPEND flags " ${a}")
     elseif(a MATCHES "^-D")
       # MinGW's own printf is a MinGW matter: MSVC's C runtime has C99's.
       if(NOT a MATCHES "^-D__USE_MINGW_ANSI_STDIO")
