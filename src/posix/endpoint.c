@@ -317,7 +317,8 @@ static int connect_socket(const char *name, const struct sockaddr_un *addr, sock
 }
 
 /* Takes the two descriptors the listener sends: MP_OK, MP_ECLOSED (it
- * went without sending), MP_ETIMEDOUT, or MP_EPROTO (not two of them). */
+ * went without sending), MP_ETIMEDOUT, MP_ESYS (this process had no room
+ * for them), or MP_EPROTO (it sent other than two). */
 static int receive_fds(int sock, int fds[2], double deadline) {
   char byte;
   struct iovec iov = {&byte, 1};
@@ -361,7 +362,15 @@ static int receive_fds(int sock, int fds[2], double deadline) {
       else close(fd);
     }
   }
-  if (got != 2 || (msg.msg_flags & MSG_CTRUNC)) {
+  if (msg.msg_flags & MSG_CTRUNC) {
+    /* Room for four was given, so the kernel cut them short on this side:
+     * it could not put them in a process out of descriptors. */
+    for (size_t i = 0; i < got; i++) close(all[i]);
+    char what[80];
+    snprintf(what, sizeof what, "recvmsg (endpoint): %u of the listener's 2 descriptors arrived", (unsigned)got);
+    return mp__posix_error(MP_ESYS, EMFILE, what);
+  }
+  if (got != 2) {
     for (size_t i = 0; i < got; i++) close(all[i]);
     return mp__set_error(MP_EPROTO, "the listener sent %u descriptors, not 2", (unsigned)got);
   }

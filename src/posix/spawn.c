@@ -209,6 +209,9 @@ static int plan_make(spawn_plan *p, const mp__spawn_options *o) {
   return child_environment(p, o->spawn_arg ? o->spawn_arg : "");
 }
 
+/* What a spawned child that could not exec reports, before its errno. */
+enum { SPAWN_STAGE_EXEC, SPAWN_STAGE_HANDLES };
+
 /* The spawned child between fork and exec: liveness pipe onto fd 3, the
  * handed handles onto 4, 5, ..., everything else closed. */
 static void exec_child(spawn_plan *p) {
@@ -221,6 +224,7 @@ static void exec_child(spawn_plan *p) {
    * source still needed; the error pipe goes lowest and stays cloexec. */
   int err = fcntl(p->err_wr, F_DUPFD_CLOEXEC, high);
   for (int i = 0; i < n; i++) p->moved[i] = fcntl(p->keep[i], F_DUPFD, err + 1);
+  int report[2] = {SPAWN_STAGE_HANDLES, 0};
   for (int i = 0; i < n; i++) {
     if (err < 0 || p->moved[i] < 0 || dup2(p->moved[i], MP__POSIX_LIVENESS_FD + i) < 0) goto fail;
   }
@@ -234,9 +238,13 @@ static void exec_child(spawn_plan *p) {
   __gcov_dump();
 #endif
   execve(p->exe, p->argv, p->envp);
-fail:;
-  int e = errno;
-  if (write(err, &e, sizeof e) < 0) {
+  report[0] = SPAWN_STAGE_EXEC;
+fail:
+  report[1] = errno;
+  /* With no room above every target for a copy (the table full to its
+   * limit), the pipe was not moved, and no dup2 has run: it is still
+   * where it was. */
+  if (write(err >= 0 ? err : p->err_wr, report, sizeof report) < 0) {
   }
   _exit(127);
 }
@@ -248,14 +256,16 @@ static void fork_child(spawn_plan *p) {
   mp__worker_exit(p->opts->fork_entry(p->opts->fork_ud));
 }
 
-/* 0 when exec succeeded (the pipe closed), or errno from the child. */
-static int exec_outcome(spawn_plan *p) {
+/* 0 when exec succeeded (the pipe closed), or errno from the child, with
+ * the step that failed in *stage. */
+static int exec_outcome(spawn_plan *p, int *stage) {
   close(p->err_wr);
   p->err_wr = -1;
-  int e = 0;
+  int report[2] = {SPAWN_STAGE_EXEC, 0};
   size_t got = 0;
-  int rc = mp__read(p->err_rd, &e, sizeof e, &got, MP_FOREVER);
-  return rc == MP_OK && got == sizeof e ? e : 0;
+  int rc = mp__read(p->err_rd, report, sizeof report, &got, MP_FOREVER);
+  *stage = report[0];
+  return rc == MP_OK && got == sizeof report ? report[1] : 0;
 }
 
 static int open_pidfd(pid_t pid) {
@@ -307,9 +317,15 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   c->pid = pid;
   c->pidfd = open_pidfd(pid);
   if (o->method == MP_START_SPAWN) {
-    int e = exec_outcome(&plan);
+    int stage;
+    int e = exec_outcome(&plan, &stage);
     if (e) {
-      rc = mp__posix_error(MP_ESYS, e, "execv of this program for the spawn start method");
+      /* EINVAL or EMFILE: no free descriptor above those it had, which
+       * a table filled to RLIMIT_NOFILE leaves. */
+      rc = mp__posix_error(MP_ESYS, e,
+                           stage == SPAWN_STAGE_HANDLES
+                               ? "the spawned child could not place its handles (too few free descriptors)"
+                               : "execv of this program for the spawn start method");
       mp__child_free(c);
       c = NULL;
       goto done;
