@@ -4,9 +4,10 @@
  * listening socket, so a server killed with SIGKILL leaves nothing behind.
  * Elsewhere (macOS, the BSDs) the socket is a file in a directory made by
  * mkdtemp (mode 0700, so only this user can reach it); mp__endpoint_close
- * unlinks both. A listener killed with SIGKILL cannot: its parent removes
- * them after reaping it (mp__endpoint_remove), so only when the parent is
- * killed as well do they stay in the temporary folder (one directory with
+ * unlinks both, and so does a listener dying because its parent ended
+ * (mp__posix_remove_when_orphaned). A listener killed with SIGKILL cannot:
+ * its parent removes them after reaping it (mp__endpoint_remove), so only
+ * when the parent is killed as well do they stay in the temporary folder (one directory with
  * one socket file) until the OS cleans it. A build with
  * MPROC_PORTABLE_POSIX takes the second path on Linux too (system_calls.h).
  *
@@ -130,6 +131,7 @@ static int choose_name(mp__listener *l, char name[MP__ENDPOINT_NAME_MAX]) {
 
 void mp__endpoint_close(mp__listener *l) {
   if (!l) return;
+  if (l->path[0]) mp__posix_remove_when_orphaned(NULL, NULL);
   if (l->fd >= 0) close(l->fd);
   if (l->path[0]) unlink(l->path);
   if (l->dir[0]) rmdir(l->dir);
@@ -174,6 +176,9 @@ int mp__endpoint_listen(mp__listener **out, char name[MP__ENDPOINT_NAME_MAX]) {
     rc = mp__posix_error(MP_ESYS, errno, "listen (endpoint)");
     goto fail;
   }
+  /* A listener whose owner ends without closing it (exits, is killed)
+   * dies with it: the name goes too, unless this one is killed as well. */
+  if (l->path[0]) mp__posix_remove_when_orphaned(l->path, l->dir);
   *out = l;
   return MP_OK;
 fail:

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,6 +73,8 @@ int mp__posix_liveness_fd(int *read_end) {
   return rc;
 }
 
+static volatile int orphan_set; /* see mp__posix_remove_when_orphaned */
+
 void mp__posix_liveness_forget(void) {
   /* Another parent thread may have held the lock at fork; this child has
    * only one thread, so a fresh lock is the right one. */
@@ -79,6 +82,7 @@ void mp__posix_liveness_forget(void) {
   memcpy(&liveness_lock, &fresh, sizeof fresh);
   liveness_owner = 0;
   liveness_rd = liveness_wr = -1;
+  orphan_set = 0; /* the parent's listener is the parent's */
 }
 
 typedef struct watch {
@@ -96,8 +100,25 @@ static int still_the_pipe(const watch *w) {
   return fstat(w->fd, &st) == 0 && st.st_dev == w->dev && st.st_ino == w->ino;
 }
 
-/* The parent is gone: go at once, run nothing of the program's. */
+/* A name this process made in the file system (a listener's socket and
+ * its folder), removed when the process dies with its parent. */
+static char orphan_path[MP__ENDPOINT_NAME_MAX], orphan_dir[MP__ENDPOINT_NAME_MAX];
+
+void mp__posix_remove_when_orphaned(const char *path, const char *dir) {
+  __atomic_store_n(&orphan_set, 0, __ATOMIC_RELEASE);
+  if (!path) return;
+  snprintf(orphan_path, sizeof orphan_path, "%s", path);
+  snprintf(orphan_dir, sizeof orphan_dir, "%s", dir ? dir : "");
+  __atomic_store_n(&orphan_set, 1, __ATOMIC_RELEASE);
+}
+
+/* The parent is gone: go at once, run nothing of the program's (but take
+ * the name this process made with it). */
 static void die_now(void) {
+  if (__atomic_load_n(&orphan_set, __ATOMIC_ACQUIRE)) {
+    unlink(orphan_path);
+    if (orphan_dir[0]) rmdir(orphan_dir);
+  }
   kill(getpid(), SIGKILL);
   _exit(137);
 }

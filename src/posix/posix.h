@@ -23,6 +23,10 @@ int mp__posix_liveness_fd(int *read_end);
 void mp__posix_liveness_forget(void);
 /* Starts the thread that ends this process when fd reaches EOF. */
 int mp__posix_watch_parent(int fd);
+/* A file and its folder (or NULL: none) this process made, which the
+ * parent watcher removes when it ends the process for its parent's end;
+ * where the kernel ends it (PR_SET_PDEATHSIG) nothing named is made. */
+void mp__posix_remove_when_orphaned(const char *path, const char *dir);
 /* Default dispositions (SIGPIPE ignored) and nothing blocked, for what a
  * worker starts with: every classic signal when all, else those a fork
  * child's task must not inherit from its parent's handlers. */
