@@ -306,6 +306,74 @@ static void a_manager_client_out_of_descriptors_says_esys(void **state) {
 #endif
 }
 
+/* A client that connects (objects: the manager, a queue for its answer,
+ * an event to leave at), says how that went, and holds its connection. */
+static int hold_a_dict(mp_call *call) {
+  mp_dict *d = NULL;
+  int32_t rc = mp_manager_dict(mp_call_manager(call, 0), "d", &d);
+  if (mp_queue_put(mp_call_queue(call, 1), &rc, sizeof rc, 30) != MP_OK) return 1;
+  mp_event_wait(mp_call_event(call, 2), 60);
+  mp_dict_free(d);
+  return 0;
+}
+
+/* And: a server with no descriptors left for another client's pipes
+ * closed the connection, which the client read as MP_ECLOSED, "the manager
+ * is gone", while it served the others. It is MP_ESYS with the server's
+ * reason, and a client after some have left is served again. */
+static void a_manager_server_out_of_descriptors_says_esys(void **state) {
+  (void)state;
+#ifdef _WIN32
+  skip();
+#else
+  struct rlimit old, lim;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  lim = old;
+  lim.rlim_cur = old.rlim_max < 40 ? old.rlim_max : 40;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  mp_manager *m = NULL;
+  int start_rc = mp_manager_start(&m); /* the server inherits the limit */
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  TU_CHECK(start_rc, MP_OK);
+  mp_queue *q = NULL;
+  mp_event *leave = NULL;
+  TU_CHECK(mp_queue_create(&q, NULL), MP_OK);
+  TU_CHECK(mp_event_create(&leave), MP_OK);
+  mp_object *objs[3] = {mp_manager_obj(m), mp_queue_obj(q), mp_event_obj(leave)};
+  mp_process_options o;
+  memset(&o, 0, sizeof o);
+  o.objects = objs;
+  o.nobjects = 3;
+  enum { CLIENTS = 24 };
+  mp_process *kids[CLIENTS];
+  for (int i = 0; i < CLIENTS; i++) TU_CHECK(mp_process_start(&kids[i], "hold_a_dict", NULL, 0, &o), MP_OK);
+  int served = 0, refused = 0, other = 0;
+  for (int i = 0; i < CLIENTS; i++) {
+    int32_t rc = 0;
+    size_t len = 0;
+    TU_CHECK(mp_queue_get_into(q, &rc, sizeof rc, &len, 60), MP_OK);
+    if (rc == MP_OK) served++;
+    else if (rc == MP_ESYS) refused++;
+    else other++;
+  }
+  TU_CHECK(mp_event_set(leave), MP_OK);
+  for (int i = 0; i < CLIENTS; i++) {
+    TU_CHECK(mp_process_join(kids[i], 60), MP_OK);
+    mp_process_free(kids[i]);
+  }
+  print_message("%d clients served, %d refused with MP_ESYS, %d otherwise\n", served, refused, other);
+  assert_int_equal(other, 0);
+  assert_true(served > 0 && refused > 0);
+  mp_dict *again = NULL;
+  TU_CHECK(mp_manager_dict(m, "d", &again), MP_OK);
+  TU_CHECK(mp_dict_set(again, "k", "v", 1), MP_OK);
+  mp_dict_free(again);
+  mp_event_free(leave);
+  mp_queue_free(q);
+  mp_manager_free(m);
+#endif
+}
+
 /* ----------------------------------------------------- RLIMIT_NPROC */
 #ifndef _WIN32
 typedef struct nproc_report {
@@ -473,6 +541,7 @@ static void rlimit_nproc_during_pool_creation(void **state) {
 
 int main(int argc, char **argv) {
   MP_REGISTER(give_back);
+  MP_REGISTER(hold_a_dict);
 #ifndef _WIN32
   MP_REGISTER(nproc_pool);
 #endif
@@ -482,6 +551,7 @@ int main(int argc, char **argv) {
       TU_TEST(a_high_descriptor_limit_costs_a_start_nothing),
       TU_TEST(a_start_in_a_nearly_full_table_runs_or_says_so),
       TU_TEST(a_manager_client_out_of_descriptors_says_esys),
+      TU_TEST(a_manager_server_out_of_descriptors_says_esys),
       TU_TEST(rlimit_nproc_during_pool_creation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

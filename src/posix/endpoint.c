@@ -236,13 +236,36 @@ static int send_fds(int sock, int fd_a, int fd_b) {
   return n == 1 ? 0 : n < 0 ? errno : EIO;
 }
 
+/* The listener could not make a connection's pipes: it says so with a
+ * byte of its own and the errno, and no descriptors, so the client reads
+ * MP_ESYS with the server's reason rather than a closed connection it
+ * would take for a dead server. */
+#define REFUSAL_BYTE 'R'
+
+static void refuse(int sock, int err) {
+  unsigned char msg[2] = {REFUSAL_BYTE, (unsigned char)(err > 0 && err < 256 ? err : EIO)};
+#if defined(MSG_NOSIGNAL)
+  int flags = MSG_NOSIGNAL;
+#else
+  int flags = 0;
+#endif
+  ssize_t n;
+  do {
+    n = send(sock, msg, sizeof msg, flags);
+  } while (n < 0 && errno == EINTR);
+}
+
 /* Makes the two pipes of a connection and hands the client its ends:
  * requests flow client -> server on one, replies on the other. */
 static int hand_over(int sock, mp__handle *rd, mp__handle *wr) {
   mp__handle req_r, req_w, rep_r, rep_w;
   int rc = mp__pipe(&req_r, &req_w);
-  if (rc != MP_OK) return rc;
+  if (rc != MP_OK) {
+    refuse(sock, errno);
+    return rc;
+  }
   if ((rc = mp__pipe(&rep_r, &rep_w)) != MP_OK) {
+    refuse(sock, errno);
     mp__handle_close(req_r);
     mp__handle_close(req_w);
     return rc;
@@ -323,10 +346,11 @@ static int connect_socket(const char *name, const struct sockaddr_un *addr, sock
 
 /* Takes the two descriptors the listener sends: MP_OK, MP_ECLOSED (it
  * went without sending), MP_ETIMEDOUT, MP_ESYS (this process had no room
- * for them), or MP_EPROTO (it sent other than two). */
+ * for them, or the listener none to make them), or MP_EPROTO (it sent
+ * other than two). */
 static int receive_fds(int sock, int fds[2], double deadline) {
-  char byte;
-  struct iovec iov = {&byte, 1};
+  unsigned char data[2] = {0, 0};
+  struct iovec iov = {data, sizeof data};
   union {
     struct cmsghdr align;
     char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -374,6 +398,11 @@ static int receive_fds(int sock, int fds[2], double deadline) {
     char what[80];
     snprintf(what, sizeof what, "recvmsg (endpoint): %u of the listener's 2 descriptors arrived", (unsigned)got);
     return mp__posix_error(MP_ESYS, EMFILE, what);
+  }
+  if (got == 0 && data[0] == REFUSAL_BYTE) {
+    /* The rest of a two-byte refusal may come a moment after its first. */
+    if (data[1] == 0 && recv(sock, data + 1, 1, MSG_DONTWAIT) != 1) data[1] = EIO;
+    return mp__posix_error(MP_ESYS, data[1], "the manager's server could not take the connection");
   }
   if (got != 2) {
     for (size_t i = 0; i < got; i++) close(all[i]);
