@@ -31,9 +31,12 @@ set(cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/mproc)
 set(dev COMPONENT mproc_development)
 
 install(TARGETS mproc EXPORT mprocTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} ${dev})
-# mproc.hpp: the header-only C++17 wrappers over mproc.h.
+# mproc.hpp: the header-only C++17 wrappers over mproc.h, and its parts
+# (include/mproc/*.hpp).
 install(FILES ${PROJECT_SOURCE_DIR}/include/mproc.h ${PROJECT_SOURCE_DIR}/include/mproc.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${dev})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/mproc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${dev}
+  FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT mprocTargets NAMESPACE mproc:: DESTINATION ${cmake_dir} ${dev})
 if(TARGET mproc_shared)
   install(TARGETS mproc_shared EXPORT mprocSharedTargets
