@@ -81,7 +81,10 @@ int main(int argc, char **argv) {
           if (st[i]) {
             CHECK(s->t_start < tc1 + SLACK, "%s: item %zu started %.4f s after the cancel returned", ph, i,
                   s->t_start - tc1);
-            nrunkilled++;
+            /* Only items under way when the cancel began are bounded by the
+             * workers: while it is in progress (long, on a loaded machine
+             * under Wine) more may start, and be killed too. */
+            if (s->t_start < tc0) nrunkilled++;
           }
           if (ld(&s->dones))
             CHECK(s->t_done >= tc0 - SLACK, "%s: item %zu ended %.3f s before the cancel but reads MP_ECANCELLED", ph,
@@ -89,8 +92,9 @@ int main(int argc, char **argv) {
         } else
           CHECK(0, "%s: item %zu status %s", ph, i, mp_err_name(r[i].status));
       }
-      CHECK(nrunkilled <= W * (int)CS[ci], "%s: %d started items cancelled, more than workers times chunk", ph,
-            nrunkilled);
+      CHECK(nrunkilled <= W * (int)CS[ci],
+            "%s: %d items started before the cancel were cancelled, more than workers times chunk (cancel took %.3f s)",
+            ph, nrunkilled, tc1 - tc0);
       sleep_s(0.2);
       for (int i = 0; i < N; i++)
         CHECK(ld(&g_slots[i].starts) == st[i], "%s: item %d started later", ph, i);
