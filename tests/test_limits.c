@@ -195,6 +195,15 @@ static void a_high_descriptor_limit_costs_a_start_nothing(void **state) {
 
 /* ------------------------------------------- a nearly full table */
 #ifndef _WIN32
+/* Lowers the soft descriptor limit to at most `to`, keeping the old
+ * limits in *old to put back. */
+static void lower_nofile(struct rlimit *old, rlim_t to) {
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
+  struct rlimit lim = *old;
+  lim.rlim_cur = old->rlim_max < to ? old->rlim_max : to;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+}
+
 /* Opens /dev/null until `spare` numbers below the soft limit are free;
  * returns how many it opened (into fds). */
 static int fill_table(int *fds, int cap, int spare) {
@@ -226,11 +235,8 @@ static void a_start_in_a_nearly_full_table_runs_or_says_so(void **state) {
 #ifdef _WIN32
   skip();
 #else
-  struct rlimit old, lim;
-  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-  lim = old;
-  lim.rlim_cur = old.rlim_max < 256 ? old.rlim_max : 256;
-  assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  struct rlimit old;
+  lower_nofile(&old, 256);
   static int fds[256];
   int ran = 0, refused = 0;
   for (int spare = 0; spare <= 14; spare++) {
@@ -280,11 +286,8 @@ static void a_manager_client_out_of_descriptors_says_esys(void **state) {
 #ifdef _WIN32
   skip();
 #else
-  struct rlimit old, lim;
-  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-  lim = old;
-  lim.rlim_cur = old.rlim_max < 256 ? old.rlim_max : 256;
-  assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  struct rlimit old;
+  lower_nofile(&old, 256);
   static int fds[256];
   for (int spare = 0; spare <= 4; spare++) {
     mp_manager *m = NULL;
@@ -326,11 +329,8 @@ static void a_manager_server_out_of_descriptors_says_esys(void **state) {
 #ifdef _WIN32
   skip();
 #else
-  struct rlimit old, lim;
-  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-  lim = old;
-  lim.rlim_cur = old.rlim_max < 40 ? old.rlim_max : 40;
-  assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  struct rlimit old;
+  lower_nofile(&old, 40);
   mp_manager *m = NULL;
   int start_rc = mp_manager_start(&m); /* the server inherits the limit */
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);

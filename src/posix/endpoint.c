@@ -201,6 +201,20 @@ static int accept_once(int lfd) {
 #endif
 }
 
+/* sendmsg, again after a signal, and never SIGPIPE for a client gone. */
+static ssize_t send_message(int sock, const struct msghdr *msg) {
+#if defined(MSG_NOSIGNAL)
+  int flags = MSG_NOSIGNAL;
+#else
+  int flags = 0;
+#endif
+  ssize_t n;
+  do {
+    n = sendmsg(sock, msg, flags);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 /* Sends the client its ends of the two pipes (one byte of data carries the
  * descriptors); 0 or an errno. The socket is fresh and the message tiny,
  * so it fits in the buffer at once: no wait on the client. */
@@ -224,15 +238,7 @@ static int send_fds(int sock, int fd_a, int fd_b) {
   c->cmsg_len = CMSG_LEN(2 * sizeof(int));
   int fds[2] = {fd_a, fd_b};
   memcpy(CMSG_DATA(c), fds, sizeof fds);
-#if defined(MSG_NOSIGNAL)
-  int flags = MSG_NOSIGNAL;
-#else
-  int flags = 0;
-#endif
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, flags);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = send_message(sock, &msg);
   return n == 1 ? 0 : n < 0 ? errno : EIO;
 }
 
@@ -243,16 +249,13 @@ static int send_fds(int sock, int fd_a, int fd_b) {
 #define REFUSAL_BYTE 'R'
 
 static void refuse(int sock, int err) {
-  unsigned char msg[2] = {REFUSAL_BYTE, (unsigned char)(err > 0 && err < 256 ? err : EIO)};
-#if defined(MSG_NOSIGNAL)
-  int flags = MSG_NOSIGNAL;
-#else
-  int flags = 0;
-#endif
-  ssize_t n;
-  do {
-    n = send(sock, msg, sizeof msg, flags);
-  } while (n < 0 && errno == EINTR);
+  unsigned char data[2] = {REFUSAL_BYTE, (unsigned char)(err > 0 && err < 256 ? err : EIO)};
+  struct iovec iov = {data, sizeof data};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  (void)send_message(sock, &msg); /* a client gone reads nothing either way */
 }
 
 /* Makes the two pipes of a connection and hands the client its ends:
