@@ -1922,8 +1922,8 @@ MPROC_API int mp_dict_update(mp_dict *dst, mp_dict *src);
  *        (non-NULL even for an empty dict; NULL on failure).
  * @param n gets the number of keys.
  * @retval MP_OK read.
- * @retval MP_ETOOBIG the keys come to more than MP_MAX_MESSAGE bytes (4
- *         more per key than the keys' lengths).
+ * @retval MP_ETOOBIG the keys come to more than MP_MAX_MESSAGE bytes (8,
+ *         and 4 more per key than the keys' lengths).
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
  *
@@ -1942,7 +1942,7 @@ MPROC_API int mp_dict_keys(mp_dict *d, char ***keys, size_t *n);
  * @param n gets the number of entries.
  * @retval MP_OK read.
  * @retval MP_ETOOBIG the keys and values come to more than MP_MAX_MESSAGE
- *         bytes (12 more per entry than their lengths).
+ *         bytes (8, and 12 more per entry than their lengths).
  * @retval MP_ECLOSED the server is gone.
  * @retval MP_EINVAL, MP_ENOMEM, MP_EPROTO, MP_ESYS as for every manager call.
  *

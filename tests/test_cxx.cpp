@@ -51,6 +51,33 @@ struct pair32 {
   std::int32_t a, b;
 };
 
+// Trivially copyable with no default constructor (a header-only attack
+// found such a type did not compile).
+struct point {
+  point(std::int32_t x_, std::int32_t y_) : x(x_), y(y_) {}
+  std::int32_t x, y;
+};
+
+// A codec that cannot encode 2: the attack's imap lost the items before a
+// failure in the first batch and leaked the iterator.
+struct picky {
+  std::int32_t v;
+};
+namespace mp {
+template <> struct codec<picky> {
+  static void encode(const picky &x, std::string &out) {
+    if (x.v == 2) throw std::runtime_error("cannot encode 2");
+    out.append(reinterpret_cast<const char *>(&x.v), sizeof x.v);
+  }
+  static picky decode(const void *data, std::size_t len) {
+    if (len != sizeof(std::int32_t)) throw decode_error("a picky is 4 bytes");
+    picky x;
+    std::memcpy(&x.v, data, sizeof x.v);
+    return x;
+  }
+};
+} // namespace mp
+
 // ------------------------------------------------------------------ tasks
 static long long square(long long x) { return x * x; }
 static std::string upper(std::string s) {
@@ -71,6 +98,13 @@ static label bump(label l) {
 }
 static pair32 swap_pair(pair32 p) { return {p.b, p.a}; }
 static int forty_two() { return 42; }
+static point mirror(point p) { return point(p.y, p.x); }
+static std::vector<point> mirror_all(std::vector<point> v) {
+  std::vector<point> out;
+  for (const point &p : v) out.push_back(mirror(p));
+  return out;
+}
+static std::int32_t picky_twice(picky x) { return 2 * x.v; }
 static void put_double(long long x, mp::context &ctx) { ctx.queue(0).put(x * 2); }
 static std::int32_t small_result(long long x) { return static_cast<std::int32_t>(x); }
 static long long fails_on_three(long long x) {
@@ -139,6 +173,9 @@ MPROC_TASK(reversed);
 MPROC_TASK(bump);
 MPROC_TASK(swap_pair);
 MPROC_TASK(forty_two);
+MPROC_TASK(mirror);
+MPROC_TASK(mirror_all);
+MPROC_TASK(picky_twice);
 MPROC_TASK(put_double);
 MPROC_TASK(small_result);
 MPROC_TASK(fails_on_three);
@@ -864,6 +901,40 @@ template <void (*Test)(void **)> static void guarded(void **state) {
   }
   if (!escaped.empty()) fail_msg("an exception escaped the test: %s", escaped.c_str());
 }
+// From a header-only attack on mproc.hpp (each failed before its fix).
+static void attack_findings(void **state) {
+  (void)state;
+  mp::pool pool = small_pool(1);
+  // A trivially copyable type without a default constructor, alone and in
+  // a vector.
+  point p = pool.apply(mirror_task, point(3, 7));
+  assert_int_equal(p.x, 7);
+  assert_int_equal(p.y, 3);
+  std::vector<point> v = pool.apply(mirror_all_task, std::vector<point>{point(1, 2), point(3, 4)});
+  assert_int_equal(v.size(), 2);
+  assert_int_equal(v[1].x, 4);
+  // A byte other than 0 or 1 is no bool: decode_error, not undefined.
+  const unsigned char five = 5, one = 1;
+  EXPECT_THROW(mp::decode_error, mp::decode<bool>(&five, 1), MP_EINVAL);
+  assert_true(mp::decode<bool>(&one, 1));
+  // imap: an item that fails to encode in the first batch throws when the
+  // iteration reaches it, after the items before it.
+  std::vector<picky> in{{0}, {1}, {2}, {3}};
+  int got = 0;
+  bool threw = false;
+  try {
+    for (std::int32_t r : pool.imap(picky_twice_task, in)) {
+      assert_int_equal(r, 2 * got);
+      got++;
+    }
+  } catch (const std::runtime_error &e) {
+    threw = true;
+    has(e.what(), "cannot encode 2");
+  }
+  assert_true(threw);
+  assert_int_equal(got, 2);
+}
+
 #define CXX_TEST(f) {#f, guarded<f>, tu_setup, tu_teardown, nullptr} // TU_TEST(f), guarded
 
 int main(int argc, char **argv) {
@@ -896,6 +967,7 @@ int main(int argc, char **argv) {
       CXX_TEST(manager_wrapper),
       CXX_TEST(context_errors),
       CXX_TEST(moved_from),
+      CXX_TEST(attack_findings),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

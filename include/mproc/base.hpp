@@ -16,9 +16,11 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -134,11 +136,31 @@ template <class T, class Enable = void> struct codec {
 };
 
 namespace detail {
+template <class T> struct is_string_view : std::false_type {};
+template <class C, class Tr> struct is_string_view<std::basic_string_view<C, Tr>> : std::true_type {};
+/* A string_view is trivially copyable but is a pointer and a length: the
+ * address means nothing in another process (send a std::string). A user's
+ * struct holding a pointer cannot be told apart: docs/cpp.md says so. */
 template <class T>
 inline constexpr bool plain_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
-                                !std::is_member_pointer_v<T> && !std::is_array_v<T> && !std::is_void_v<T>;
+                                !std::is_member_pointer_v<T> && !std::is_array_v<T> && !std::is_void_v<T> &&
+                                !is_string_view<std::remove_cv_t<T>>::value;
 template <class T> struct is_vector : std::false_type {};
 template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
+/* A T made from its sizeof(T) bytes. A trivially copyable T may have no
+ * default constructor: then it is built from a copy of itself, which the
+ * bytes are (the copy constructor of such a type copies the bytes). */
+template <class T> T from_bytes(const void *data) {
+  if constexpr (std::is_default_constructible_v<T>) {
+    T value;
+    std::memcpy(static_cast<void *>(&value), data, sizeof value);
+    return value;
+  } else {
+    alignas(T) unsigned char raw[sizeof(T)];
+    std::memcpy(raw, data, sizeof(T));
+    return T(*std::launder(reinterpret_cast<const T *>(raw)));
+  }
+}
 [[noreturn]] inline void wrong_size(const char *type, std::size_t len, std::size_t want, bool multiple) {
   throw decode_error(std::string("mp::codec: ") + std::to_string(len) + " bytes do not make " +
                      (multiple ? "a whole number of " : "") + type + " (" + std::to_string(want) + " bytes" +
@@ -153,9 +175,14 @@ template <class T> struct codec<T, std::enable_if_t<detail::plain_v<T>>> {
   }
   static T decode(const void *data, std::size_t len) {
     if (len != sizeof(T)) detail::wrong_size("this trivially copyable type", len, sizeof(T), false);
-    T value;
-    std::memcpy(static_cast<void *>(&value), data, sizeof value);
-    return value;
+    if constexpr (std::is_same_v<std::remove_cv_t<T>, bool>) {
+      // Only 0 and 1 are bools: any other byte read as one is undefined.
+      const unsigned char b = *static_cast<const unsigned char *>(data);
+      if (b > 1) throw decode_error("mp::codec: byte " + std::to_string(b) + " is not a bool (0 or 1)");
+      return b == 1;
+    } else {
+      return detail::from_bytes<T>(data);
+    }
   }
 };
 /** std::string: its bytes (any, NULs included). */
@@ -170,10 +197,19 @@ template <class T, class A> struct codec<std::vector<T, A>, std::enable_if_t<det
   static void encode(const std::vector<T, A> &value, std::string &out) {
     if (!value.empty()) out.append(reinterpret_cast<const char *>(value.data()), value.size() * sizeof(T));
   }
+  static_assert(!std::is_same_v<T, bool>, "mp::codec: std::vector<bool> keeps no bytes of its own to send; "
+                                           "use std::vector<std::uint8_t> (or char)");
   static std::vector<T, A> decode(const void *data, std::size_t len) {
     if (len % sizeof(T) != 0) detail::wrong_size("elements", len, sizeof(T), true);
-    std::vector<T, A> value(len / sizeof(T));
-    if (len) std::memcpy(static_cast<void *>(value.data()), data, len);
+    std::vector<T, A> value;
+    if constexpr (std::is_default_constructible_v<T>) {
+      value.resize(len / sizeof(T));
+      if (len) std::memcpy(static_cast<void *>(value.data()), data, len);
+    } else {
+      value.reserve(len / sizeof(T));
+      for (std::size_t at = 0; at < len; at += sizeof(T))
+        value.push_back(detail::from_bytes<T>(static_cast<const unsigned char *>(data) + at));
+    }
     return value;
   }
 };

@@ -401,8 +401,13 @@ private:
     c.max_in_flight = o.max_in_flight;
     mp_iter *it = nullptr;
     const int rc = mp_pool_imap(h_.get(), name, &detail::producer_base::call, src.get(), &c, &it);
-    if (src->failed) std::rethrow_exception(src->failed);
-    detail::check(rc);
+    if (rc != MP_OK) {
+      // Only the first pull's failure comes back from mp_pool_imap; a later
+      // one (even within its first batch) is the iteration's to throw,
+      // after the items before it, and the iterator is the range's to free.
+      if (src->failed) std::rethrow_exception(src->failed);
+      detail::check(rc);
+    }
     return imap_range<R>(std::move(src), it);
   }
   template <class R, class A, class Range>
