@@ -41,13 +41,7 @@ int mp__queue_use_bytes(mp_queue *q, int ring, uint64_t at, uint64_t n) {
  * timeout. A dead holder left nothing half done (see the top): carry on. */
 int mp__queue_take_lock(mp_queue *q, void *slot, int h, double deadline) {
   double left = mp__remaining(deadline);
-  int rc;
-  if (left != 0) {
-    rc = mp__plock_acquire(slot, q->h[h], left);
-  } else {
-    double until = mp__now() + LOCK_TRY_SECONDS;
-    while ((rc = mp__plock_acquire(slot, q->h[h], 0)) == MP_ETIMEDOUT && mp__now() < until) mp__cpu_relax();
-  }
+  int rc = mp__plock_acquire(slot, q->h[h], left != 0 ? left : LOCK_TRY_SECONDS);
   return rc == MP_EOWNERDEAD ? MP_OK : rc;
 }
 

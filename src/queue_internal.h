@@ -54,8 +54,12 @@
 /* Store-ring pages kept in memory when it starts again at 0 (or a quarter
  * of a smaller store, so small test rings give pages back too). */
 #define STORE_RETAIN ((uint64_t)64 << 20)
-/* How long a try for a lock goes on when the call's time is already up. */
-#define LOCK_TRY_SECONDS 200e-6
+/* How long a try for a lock goes on when the call's time is already up
+ * (timeout 0): a few of the scheduler's time slices, so a holder that was
+ * merely descheduled inside its few instructions (a loaded machine) lets
+ * go in time, and only one stopped there makes the call time out. The
+ * wait sleeps; it does not spin. */
+#define LOCK_TRY_SECONDS 0.02
 /* A consumer waiting for a record still being copied looks this often
  * whether its producer has died (nobody would wake it then). */
 #define OWNER_SLICE 0.05
