@@ -65,6 +65,11 @@ static inline void mp__atomic_store32_release(volatile uint32_t *p, uint32_t v) 
 static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
   _InterlockedExchangeAdd64((volatile __int64 *)p, d);
 }
+/* A full fence: no load after it is done before a store before it is seen. */
+static inline void mp__atomic_fence(void) {
+  static volatile long word;
+  _InterlockedOr(&word, 0);
+}
 static inline int mp__atomic_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired) {
   uint64_t seen = (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired, (__int64)*expected);
   if (seen == *expected) return 1;
@@ -95,6 +100,8 @@ static inline void mp__atomic_store32_release(volatile uint32_t *p, uint32_t v) 
 static inline void mp__atomic_add64(volatile uint64_t *p, int64_t d) {
   __atomic_add_fetch(p, (uint64_t)d, __ATOMIC_SEQ_CST);
 }
+/* A full fence: no load after it is done before a store before it is seen. */
+static inline void mp__atomic_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static inline int mp__atomic_cas64(volatile uint64_t *p, uint64_t *expected, uint64_t desired) {
   return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }

@@ -31,9 +31,13 @@ void mp__out_ok(mp__out_writer *w, uint32_t index, const void *data, size_t len)
 void mp__out_fail(mp__out_writer *w, uint32_t index, int status, int code, const char *text);
 void mp__out_init_failed(mp__out_writer *w, int code, const char *text);
 /* Tells the pool outcomes are waiting, if nobody is reading the rings and
- * its collector sleeps (one read of two words otherwise). */
+ * its collector sleeps (one read of two words otherwise). The fence keeps
+ * the look at `collectors` after the publications before it: otherwise a
+ * caller that stops collecting just then and a worker that sees it still
+ * collecting would each leave the outcome to the other. */
 void mp__out_ring_sleeper(mp__out_writer *w);
 static inline void mp__out_ring_pool(mp__out_writer *w) {
+  mp__atomic_fence();
   if (!mp__atomic_load32(&w->a->h->collectors)) mp__out_ring_sleeper(w); /* else someone reads them */
 }
 
