@@ -415,8 +415,12 @@ typedef struct mp_process_options {
 
 /**
  * Starts task in a new process with a copy of arg.
- * The child dies with this process (however this one ends), and holds only
- * the handles of opts->objects.
+ * The child dies with this process (however this one ends, and whether
+ * the child runs or is stopped), and holds only the handles of
+ * opts->objects. On POSIX the first child also starts a keeper, a small
+ * process of mproc's own (not this one's child: wait() never sees it),
+ * that ends the children still listed when this process ends, and then
+ * itself; its pipe uses a descriptor taken at mp_main().
  * @param out gets the process; free it with mp_process_free.
  * @param task the registered name of the task to run.
  * @param arg the argument's bytes (copied to the child).

@@ -1,12 +1,15 @@
 /* Children never outlive their parent: kill -9 a process that has live
  * children, and they are gone within 2 s (liveness pipe + PDEATHSIG on
- * POSIX, the kill-on-close job object on Windows). */
+ * POSIX, and the keeper for stopped ones; the kill-on-close job object on
+ * Windows, which ends suspended processes too). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, setenv, strdup */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifndef _WIN32
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #endif
 
@@ -130,16 +133,105 @@ static void a_manager_left_by_its_owner_takes_its_name_with_it(void **state) {
 #endif
 }
 
+#ifndef _WIN32
+/* Stopped children go with a killed parent too: a stopped child runs no
+ * watcher, and PR_SET_PDEATHSIG covers only what the main thread forked.
+ * Found by a header-only attack: a Process started from a thread and a
+ * pool's replacement worker (forked by a pool thread), SIGSTOPped, stayed
+ * for ever after their parent's SIGKILL, on Linux as on macOS. */
+static mp_process *from_thread;
+
+static void *start_from_thread(void *arg) {
+  (void)arg;
+  if (mp_process_start(&from_thread, "sleep_forever", NULL, 0, NULL) != MP_OK) from_thread = NULL;
+  return NULL;
+}
+
+static int my_pid(mp_call *call) {
+  int64_t pid = mp__getpid();
+  return mp_call_return(call, &pid, sizeof pid);
+}
+
+/* Reports on connection 0 the pids of: a Process from the main thread, one
+ * from another thread, and a pool worker that replaced one that left. */
+static int stopped_middle(mp_call *call) {
+  mp_conn *c = mp_call_conn(call, 0);
+  mp_process *first;
+  if (mp_process_start(&first, "sleep_forever", NULL, 0, NULL) != MP_OK) return mp_call_fail(call, "start");
+  pthread_t t;
+  if (pthread_create(&t, NULL, start_from_thread, NULL) != 0) return mp_call_fail(call, "pthread_create");
+  pthread_join(t, NULL);
+  if (!from_thread) return mp_call_fail(call, "start from a thread: %s", mp_last_error());
+  mp_pool_options po = {0};
+  po.workers = 1;
+  po.max_tasks_per_child = 2;
+  mp_pool *pool;
+  if (mp_pool_create(&pool, &po) != MP_OK) return mp_call_fail(call, "pool: %s", mp_last_error());
+  int64_t pids[3] = {mp_process_pid(first), mp_process_pid(from_thread), 0};
+  for (int i = 0; i < 3; i++) { /* the third runs on the replacement */
+    mp_result r;
+    if (mp_pool_apply(pool, "my_pid", NULL, 0, &r) != MP_OK || r.status != MP_OK)
+      return mp_call_fail(call, "apply: %s", mp_last_error());
+    memcpy(&pids[2], r.data, sizeof pids[2]);
+    mp_result_clear(&r);
+  }
+  if (mp_conn_send(c, pids, sizeof pids) != MP_OK) return 1;
+  mp__sleep(120);
+  return 0;
+}
+
+static void stopped_children_die_with_a_killed_parent(void **state) {
+  (void)state;
+  mp_conn *a, *b;
+  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
+  mp_object *objs[1] = {mp_conn_obj(b)};
+  mp_process_options o = {0};
+  o.objects = objs;
+  o.nobjects = 1;
+  mp_process *p = NULL;
+  TU_CHECK(mp_process_start(&p, "stopped_middle", NULL, 0, &o), MP_OK);
+  b = mp_conn_free(b);
+  int64_t pids[3] = {0, 0, 0};
+  size_t len = 0;
+  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 60), MP_OK);
+  assert_int_equal(len, sizeof pids);
+  for (int i = 0; i < 3; i++) {
+    assert_true(mp__pid_alive(pids[i]));
+    assert_int_equal(kill((pid_t)pids[i], SIGSTOP), 0);
+  }
+  TU_CHECK(mp_process_kill(p), MP_OK);
+  TU_CHECK(mp_process_join(p, 10), MP_OK);
+  int gone[3];
+  for (int i = 0; i < 3; i++) gone[i] = tu_wait_gone(pids[i], 5.0);
+  for (int i = 0; i < 3; i++) {
+    if (!gone[i]) {
+      print_error("child %d (pid %lld) outlived its parent, stopped\n", i, (long long)pids[i]);
+      kill((pid_t)pids[i], SIGKILL);
+    }
+  }
+  for (int i = 0; i < 3; i++) assert_true(gone[i]);
+  mp_process_free(p);
+  mp_conn_free(a);
+}
+#endif
+
 int main(int argc, char **argv) {
   MP_REGISTER(sleep_forever);
   MP_REGISTER(middle);
   MP_REGISTER(leave_child_behind);
   MP_REGISTER(leave_manager_behind);
+#ifndef _WIN32
+  MP_REGISTER(stopped_middle);
+  MP_REGISTER(my_pid);
+#endif
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
       TU_TEST(children_die_with_a_killed_parent),
       TU_TEST(children_die_when_their_parent_exits),
       TU_TEST(a_manager_left_by_its_owner_takes_its_name_with_it),
+#ifndef _WIN32
+      TU_TEST(stopped_children_die_with_a_killed_parent),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

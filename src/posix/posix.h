@@ -21,6 +21,16 @@ int mp__posix_liveness_fd(int *read_end);
 /* In a new fork child: forget the parent's pipe (the child makes its own
  * for its own children) and watch the inherited read end. */
 void mp__posix_liveness_forget(void);
+/* keeper.c: a process of its own that SIGKILLs this one's children when
+ * this one ends, so that a stopped child (which runs no watcher) goes too.
+ * Told of each child after its fork and after its reaping; started with
+ * the first child. forget: in a fork child, whose lock may have been held
+ * by another of the parent's threads. */
+void mp__posix_keeper_started(int64_t pid);
+void mp__posix_keeper_reaped(int64_t pid);
+void mp__posix_keeper_forget(void);
+/* At mp_main: takes the descriptor number the keeper's pipe will use. */
+int mp__posix_keeper_reserve(void);
 /* Starts the thread that ends this process when fd reaches EOF. */
 int mp__posix_watch_parent(int fd);
 /* A file and its folder (or NULL: none) this process made, which the

@@ -252,6 +252,7 @@ fail:
 static void fork_child(spawn_plan *p) {
   close_all_but(&p->census, p->keep, p->nkeep);
   mp__posix_liveness_forget();
+  mp__posix_keeper_forget();
   if (mp__posix_watch_parent(p->liveness) != MP_OK) _exit(137);
   mp__worker_exit(p->opts->fork_entry(p->opts->fork_ud));
 }
@@ -316,6 +317,7 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
   }
   c->pid = pid;
   c->pidfd = open_pidfd(pid);
+  mp__posix_keeper_started(pid);
   if (o->method == MP_START_SPAWN) {
     int stage;
     int e = exec_outcome(&plan, &stage);
@@ -354,6 +356,7 @@ static int try_reap(mp__child *c, int block) {
     if (r == c->pid) {
       c->exitcode = decode_status(st);
       __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE); /* others look without a lock */
+      mp__posix_keeper_reaped(c->pid);
       return 1;
     }
     if (r == 0) return 0;
@@ -363,6 +366,7 @@ static int try_reap(mp__child *c, int block) {
        * set to SIG_IGN does that, and a handler calling waitpid(-1)). */
       c->exitcode = MP__EXIT_UNKNOWN;
       __atomic_store_n(&c->ended, 1, __ATOMIC_RELEASE);
+      mp__posix_keeper_reaped(c->pid);
       return 1;
     }
     return mp__posix_error(MP_ESYS, errno, "waitpid");

@@ -31,8 +31,8 @@ int mp__platform_parent_init(void) {
   }
   /* Made now rather than at the first start, so a program's descriptor
    * count does not change under it later. */
-  int unused;
-  return mp__posix_liveness_fd(&unused);
+  int unused, rc = mp__posix_liveness_fd(&unused);
+  return rc == MP_OK ? mp__posix_keeper_reserve() : rc;
 }
 
 int mp__cpu_count(void) {

@@ -49,6 +49,14 @@
 #define MP__HAVE_FUTEX MP__LINUX             /* else a wait point polls with naps */
 #define MP__HAVE_ABSTRACT_SOCKETS MP__LINUX  /* else a socket file in a mkdtemp folder */
 
+/* _Fork (glibc 2.34 on): a fork that runs no atfork handlers. Else fork(),
+ * whose handlers the program's libraries registered. */
+#if !MP__PORTABLE_POSIX && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#  define MP__HAVE_PRIVATE_FORK 1
+#else
+#  define MP__HAVE_PRIVATE_FORK 0
+#endif
+
 /* closefrom(3): the BSDs (and glibc 2.34 on, which Linux's close_range
  * already covers). Without close_range or closefrom, a child closes the
  * descriptors its parent listed in /dev/fd (src/posix/close_fds.c). */
