@@ -3,7 +3,7 @@
 #ifndef MPROC_CXX_TASKS_HPP
 #define MPROC_CXX_TASKS_HPP
 
-#include "objects.hpp"
+#include "manager.hpp"
 
 namespace mp {
 // ---------------------------------------------------------------- context

@@ -6,13 +6,18 @@
 #
 # and is that file exactly, byte for byte (line ends aside); and each such
 # file in examples/ must be an example ctest runs (mproc_example in
-# examples/CMakeLists.txt). With MARKED=all (the tutorial) every block must
+# examples/CMakeLists.txt; mproc_cpp_example in examples/cpp/CMakeLists.txt
+# for a C++ one). With MARKED=all (the tutorial) every block must
 # have a marker; with MARKED=c (the README) every ```c block must, and the
 # others (shell commands, CMake, make) may go without. A block that needs a
 # marker and has none, a marker with no block, a ~~~ fence, or any
-# difference fails, naming the first differing line.
+# difference fails, naming the first differing line. With PAIRED=cpp (the
+# tutorial) every block of examples/NAME.c must have the block of its C++
+# twin, examples/cpp/NAME.cpp, next, and every C++ block must follow its C
+# one.
 #
-#   cmake -DDOC=docs/tutorial.md -DROOT=<source tree> [-DMARKED=all|c] -P check_code_blocks.cmake
+#   cmake -DDOC=docs/tutorial.md -DROOT=<source tree> [-DMARKED=all|c] [-DPAIRED=cpp]
+#         -P check_code_blocks.cmake
 cmake_minimum_required(VERSION 3.20)
 include(${CMAKE_CURRENT_LIST_DIR}/header_api.cmake)
 
@@ -57,10 +62,15 @@ endif()
 if(NOT MARKED MATCHES "^(all|c)$")
   message(FATAL_ERROR "MARKED=${MARKED}: use all or c")
 endif()
+if(PAIRED AND NOT PAIRED STREQUAL "cpp")
+  message(FATAL_ERROR "PAIRED=${PAIRED}: use cpp, or leave it out")
+endif()
 read_text("${DOC}" doc)
 read_text("${ROOT}/examples/CMakeLists.txt" registered)
+read_text("${ROOT}/examples/cpp/CMakeLists.txt" registered_cpp)
 set(problems "")
 set(checked "")
+set(unpaired "") # PAIRED: the C example whose C++ block must come next
 
 if(doc MATCHES "(^|\n)~~~")
   string(APPEND problems "\n${DOC}: a ~~~ fence: use ``` with a file marker")
@@ -126,8 +136,27 @@ while(TRUE)
     if(NOT registered MATCHES "mproc_example\\(${name}[ \n]")
       string(APPEND problems "\n${path}: not an example ctest runs (mproc_example(${name} ...) in examples/CMakeLists.txt)")
     endif()
+    if(PAIRED AND NOT unpaired STREQUAL "")
+      string(APPEND problems "\n${DOC}: the block of examples/${unpaired}.c has no examples/cpp/${unpaired}.cpp block next")
+    endif()
+    set(unpaired "${name}")
+  elseif(path MATCHES "^examples/cpp/([A-Za-z0-9_]+)\\.cpp$")
+    set(name "${CMAKE_MATCH_1}")
+    if(NOT registered_cpp MATCHES "mproc_cpp_example\\(${name}[ \n]")
+      string(APPEND problems "\n${path}: not an example ctest runs (mproc_cpp_example(${name} ...) in examples/cpp/CMakeLists.txt)")
+    endif()
+    if(PAIRED AND NOT unpaired STREQUAL name)
+      string(APPEND problems "\n${DOC}: the block of ${path} does not come right after the block of examples/${name}.c")
+    endif()
+    set(unpaired "")
+  elseif(PAIRED AND NOT unpaired STREQUAL "")
+    string(APPEND problems "\n${DOC}: the block of examples/${unpaired}.c has no examples/cpp/${unpaired}.cpp block next")
+    set(unpaired "")
   endif()
 endwhile()
+if(PAIRED AND NOT unpaired STREQUAL "")
+  string(APPEND problems "\n${DOC}: the block of examples/${unpaired}.c has no examples/cpp/${unpaired}.cpp block next")
+endif()
 
 # Markers with no block right after them.
 string(REGEX MATCHALL "${marker_re}" markers "${doc}")
