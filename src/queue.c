@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "queue_internal.h"
+#include "wait.h"
 
 void (*mp__queue_put_pause)(int where);
 void (*mp__queue_owner_check_pause)(void);
@@ -282,3 +283,5 @@ int mp_queue_join(mp_queue *q, double timeout) {
     if (rc != MP_OK && rc != MP_ETIMEDOUT) return mp__error_in("mp_queue_join", rc);
   }
 }
+
+int mp__queue_ready(mp_queue *q) { return queued(q->sh) > 0 || is_closed(q->sh); }
