@@ -26,10 +26,10 @@
 #ifndef MPROC_HPP
 #define MPROC_HPP
 
-/* In four parts, each one sitting long, each including the one before:
+/* In five parts, each one sitting long, each including the one before:
  * base (errors, codec, results, handles), objects (queue, pipe, sync,
  * shared memory, manager), tasks (context, typed tasks, process), pool
- * (futures, the pool). */
-#include "mproc/pool.hpp"
+ * (futures, the pool), wait (mp::wait, mp::as_completed). */
+#include "mproc/wait.hpp"
 
 #endif /* MPROC_HPP */
