@@ -1351,6 +1351,29 @@ MPROC_API int mp_pool_fileno(mp_pool *p, mp_os_handle *out);
  */
 MPROC_API int mp_pool_fileno_clear(mp_pool *p);
 /**
+ * A handle an event loop can wait on for the queue: readable (POSIX) /
+ * signalled (Windows) while the queue is ready as mp_wait means it (a
+ * message queued, or closed), shortly after it becomes so (what a thread
+ * of this process, started by the first call, sees: the queue's other
+ * users are other processes, which cannot signal it). Level-style, and
+ * it may lag both ways: a wake-up may find the queue empty again
+ * (mp_queue_get with timeout 0 then answers MP_EEMPTY; wait again), and
+ * it stays set a moment after a get drains the queue. It is the queue's
+ * (this process's copy): do not close or read it; valid, and the same,
+ * until mp_queue_free; close-on-exec / not inheritable. While a queue is
+ * watched so (or by mp_wait), each put in any process costs a wake-up
+ * call.
+ * @param q the queue.
+ * @param out gets the handle.
+ * @retval MP_OK *out is set.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ENOMEM, MP_ESYS the watcher thread or its handle could not
+ *         be made.
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_queue_fileno(mp_queue *q, mp_os_handle *out);
+/**
  * The descriptor an event loop can wait on for this end (POSIX): readable
  * while the pipe holds bytes or the peer is gone. Level-triggered, and a
  * wake-up may be spurious (part of a message came): then mp_conn_poll(c,

@@ -85,6 +85,10 @@ int mp__queue_look(mp_queue *q, uint64_t tw, uint64_t hw, mp__ring_view *v) {
 static mp_queue *queue_new(void) {
   mp_queue *q = calloc(1, sizeof *q);
   if (!q) return NULL;
+  if (mp__mutex_new(&q->watch_lock) != MP_OK) {
+    free(q);
+    return NULL;
+  }
   mp__object_init(&q->base, &queue_ops);
   q->tail_written = UINT64_MAX; /* no head seen yet */
   for (int i = 0; i < H_COUNT; i++) q->h[i] = MP__NO_HANDLE;
@@ -93,6 +97,8 @@ static mp_queue *queue_new(void) {
 
 static void queue_release(mp_queue *q) {
   if (!q) return;
+  if (q->sh) mp__queue_watch_stop(q);
+  mp__mutex_free(q->watch_lock);
   mp__shm_detach(q->sh, q->map_size);
   for (int i = 0; i < H_COUNT; i++) mp__handle_close(q->h[i]);
   free(q);

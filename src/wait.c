@@ -5,13 +5,14 @@
  * One look at every object (never blocks), then one OS wait over what
  * can wake this thread: a waiter of its own, registered with the pool of
  * every job in the set (the pool signals it when one of its jobs becomes
- * ready, src/pool_watch.c), a process's pidfd / HANDLE, a connection's
- * read descriptor (POSIX). What has nothing to wait on (a queue, which
- * other processes fill; a Windows connection; a process where there is
+ * ready, src/pool_watch.c) and with every queue's watcher thread (which
+ * signals it when the queue becomes ready, src/queue_watch.c), a
+ * process's pidfd / HANDLE, a connection's read descriptor (POSIX). What
+ * has nothing to wait on (a Windows connection; a process where there is
  * no pidfd) is looked at again every WAIT_SLICE while the set has one:
  * that bounds how late it is seen. Then the waiter is cleared and every
  * object looked at again. Registered before the first look and cleared
- * before each later one, the waiter misses no job that becomes ready. */
+ * before each later one, the waiter misses nothing that becomes ready. */
 #include <stdlib.h>
 
 #include "deadline.h"
@@ -85,7 +86,7 @@ static size_t wait_handles(const mp_waitable *set, size_t n, mp__waiter *waiter,
   if (waiter) h[nh++] = mp__waiter_handle(waiter);
   for (size_t i = 0; i < n; i++) {
     mp__handle x = MP__NO_HANDLE;
-    if (set[i].kind == MP_WAIT_ASYNC) continue; /* the waiter */
+    if (set[i].kind == MP_WAIT_ASYNC || set[i].kind == MP_WAIT_QUEUE) continue; /* the waiter */
     if (set[i].kind == MP_WAIT_PROCESS) x = mp__process_wait_handle((mp_process *)set[i].obj);
     if (set[i].kind == MP_WAIT_CONN) x = mp__conn_wait_handle((mp_conn *)set[i].obj);
     if (x == MP__NO_HANDLE)
@@ -96,36 +97,62 @@ static size_t wait_handles(const mp_waitable *set, size_t n, mp__waiter *waiter,
   return nh;
 }
 
+/* What wakes this thread for the set's jobs and queues: one waiter,
+ * registered with each distinct pool of a job and with each queue's
+ * watcher (src/queue_watch.c). */
 typedef struct watching {
-  void **anchors;         /* distinct pools of the set's jobs */
-  size_t n;
-  mp__watch *links;
+  void **anchors;         /* distinct pools of the set's jobs, then */
+  size_t nanchors;
+  mp_queue **queues;      /* the set's queues */
+  size_t nqueues;
+  mp__watch *links;       /* nanchors, then nqueues */
   mp__waiter *waiter;
 } watching;
 
-static int watch_pools(const mp_waitable *set, size_t n, watching *wt) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
+static int watch_sources(const mp_waitable *set, size_t n, watching *wt) {
+  size_t k = 0, nq = 0;
+  for (size_t i = 0; i < n; i++) {
     if (set[i].kind == MP_WAIT_ASYNC) wt->anchors[k++] = mp__job_anchor((mp_async *)set[i].obj);
-  if (!k) return MP_OK;
-  qsort(wt->anchors, k, sizeof *wt->anchors, cmp_ptr);
-  size_t u = 1;
-  for (size_t i = 1; i < k; i++)
-    if (wt->anchors[i] != wt->anchors[u - 1]) wt->anchors[u++] = wt->anchors[i];
-  int rc = mp__waiter_new(&wt->waiter);
-  if (rc != MP_OK) return rc;
-  if (!(wt->links = malloc(u * sizeof *wt->links))) return mp__set_error(MP_ENOMEM, "mp_wait: out of memory");
-  for (size_t i = 0; i < u; i++) {
-    wt->links[i].waiter = wt->waiter;
-    mp__anchor_watch(wt->anchors[i], &wt->links[i]);
+    if (set[i].kind == MP_WAIT_QUEUE) nq++;
   }
-  wt->n = u;
+  if (!k && !nq) return MP_OK;
+  size_t u = 0;
+  if (k) {
+    qsort(wt->anchors, k, sizeof *wt->anchors, cmp_ptr);
+    u = 1;
+    for (size_t i = 1; i < k; i++)
+      if (wt->anchors[i] != wt->anchors[u - 1]) wt->anchors[u++] = wt->anchors[i];
+  }
+  if (nq && !(wt->queues = malloc(nq * sizeof *wt->queues))) return mp__set_error(MP_ENOMEM, "mp_wait: out of memory");
+  for (size_t i = 0; i < n; i++)
+    if (set[i].kind == MP_WAIT_QUEUE) {
+      int rc = mp__queue_watch_start((mp_queue *)set[i].obj);
+      if (rc != MP_OK) return mp__error_in("mp_wait", rc);
+      wt->queues[wt->nqueues++] = (mp_queue *)set[i].obj;
+    }
+  int rc = mp__waiter_new(&wt->waiter);
+  if (rc != MP_OK) {
+    wt->nqueues = 0;
+    return mp__error_in("mp_wait", rc);
+  }
+  if (!(wt->links = malloc((u + nq) * sizeof *wt->links))) {
+    wt->nqueues = 0;
+    return mp__set_error(MP_ENOMEM, "mp_wait: out of memory");
+  }
+  for (size_t i = 0; i < u + nq; i++) wt->links[i].waiter = wt->waiter;
+  for (size_t i = 0; i < u; i++) mp__anchor_watch(wt->anchors[i], &wt->links[i]);
+  for (size_t i = 0; i < nq; i++) mp__queue_watch_add(wt->queues[i], &wt->links[u + i]);
+  wt->nanchors = u;
   return MP_OK;
 }
 
-static void unwatch_pools(watching *wt) {
-  for (size_t i = 0; i < wt->n; i++) mp__anchor_unwatch(wt->anchors[i], &wt->links[i]);
+static void unwatch_sources(watching *wt) {
+  if (wt->links) {
+    for (size_t i = 0; i < wt->nanchors; i++) mp__anchor_unwatch(wt->anchors[i], &wt->links[i]);
+    for (size_t i = 0; i < wt->nqueues; i++) mp__queue_watch_remove(wt->queues[i], &wt->links[wt->nanchors + i]);
+  }
   free(wt->links);
+  free(wt->queues);
   mp__waiter_free(wt->waiter);
 }
 
@@ -155,12 +182,12 @@ int mp_wait(mp_waitable *set, size_t n, double timeout) {
   if (rc != MP_OK) return rc;
   void **ptrs = malloc(n * sizeof *ptrs);
   mp__handle *h = malloc((n + 1) * sizeof *h);
-  watching wt = {ptrs, 0, NULL, NULL};
+  watching wt = {ptrs, 0, NULL, 0, NULL, NULL};
   if (!ptrs || !h)
     rc = mp__set_error(MP_ENOMEM, "mp_wait: out of memory");
-  else if ((rc = check_duplicates(set, n, ptrs)) == MP_OK && (rc = watch_pools(set, n, &wt)) == MP_OK)
+  else if ((rc = check_duplicates(set, n, ptrs)) == MP_OK && (rc = watch_sources(set, n, &wt)) == MP_OK)
     rc = wait_loop(set, n, timeout, wt.waiter, h);
-  unwatch_pools(&wt);
+  unwatch_sources(&wt);
   free(h);
   free(ptrs);
   return rc;

@@ -29,5 +29,10 @@ mp__handle mp__conn_wait_handle(const mp_conn *c);
 
 /* queue.c: a message is queued (or being copied in), or it is closed. */
 int mp__queue_ready(mp_queue *q);
+/* queue_watch.c: starts the queue's watcher (once), which signals every
+ * registered waiter when the queue becomes ready. */
+int mp__queue_watch_start(mp_queue *q);
+void mp__queue_watch_add(mp_queue *q, mp__watch *w);
+void mp__queue_watch_remove(mp_queue *q, mp__watch *w);
 
 #endif

@@ -378,6 +378,94 @@ static void handles_in_an_event_loop(void **state) {
   mp_conn_free(tx);
 }
 
+
+/* Puts its argument's count of messages on queue 0, a few at a time. */
+static int put_many(mp_call *call) {
+  uint32_t n = 0;
+  if (mp_call_arg_read(call, &n, sizeof n) != MP_OK) return 1;
+  for (uint32_t i = 0; i < n; i++) {
+    if (mp_queue_put(mp_call_queue(call, 0), &i, sizeof i, 10) != MP_OK) return 2;
+    if (i % 10 == 0) mp__sleep(0.001);
+  }
+  return 0;
+}
+
+/* The queue's handle in an event loop: every message a child puts is
+ * seen (a missed wake-up would leave the loop waiting its 30 s out), the
+ * handle clears once the queue is drained, and is not inherited. */
+static void queue_handle_in_an_event_loop(void **state) {
+  (void)state;
+  mp_queue *q;
+  TU_CHECK(mp_queue_create(&q, NULL), MP_OK);
+  mp_os_handle h, again;
+  TU_CHECK(mp_queue_fileno(q, &h), MP_OK);
+  TU_CHECK(mp_queue_fileno(q, &again), MP_OK);
+  assert_true(h == again);
+  mp_os_handle unset = 5;
+  assert_int_equal(mp_queue_fileno(NULL, &unset), MP_EINVAL);
+  assert_true(unset == -1);
+  assert_int_equal(mp_queue_fileno(q, NULL), MP_EINVAL);
+  assert_false(inheritable(h));
+  assert_false(os_wait_one(h, 0.05));
+  uint32_t n = 300;
+  mp_process *putter = tu_start("put_many", (mp_object *const[]){mp_queue_obj(q)}, 1, &n, sizeof n);
+  uint32_t got = 0;
+  while (got < n) {
+    assert_true(os_wait_one(h, 30));
+    uint32_t v;
+    size_t len;
+    int rc;
+    while ((rc = mp_queue_get_into(q, &v, sizeof v, &len, 0)) == MP_OK) got++;
+    assert_int_equal(rc, MP_EEMPTY);
+  }
+  tu_finish(putter, 30);
+  double t0 = mp__now();
+  while (os_wait_one(h, 0) && mp__now() - t0 < 10) mp__sleep(0.001);
+  assert_false(os_wait_one(h, 0)); /* drained: cleared */
+  int64_t hv = (int64_t)h;
+  tu_finish(tu_start("handle_not_open", NULL, 0, &hv, sizeof hv), 30);
+  TU_CHECK(mp_queue_close(q), MP_OK);
+  assert_true(os_wait_one(h, 30)); /* closed: set */
+  mp_queue_free(q);
+}
+
+/* A consumer asleep in mp_queue_get while the queue is watched gets the
+ * one message put: the watcher, woken in its place, wakes it. */
+typedef struct getter {
+  mp_queue *q;
+  int rc;
+  double took;
+} getter;
+
+static void get_once(void *ud) {
+  getter *g = ud;
+  double t0 = mp__now();
+  void *m = NULL;
+  size_t len;
+  g->rc = mp_queue_get(g->q, &m, &len, 30);
+  g->took = mp__now() - t0;
+  mp_free(m);
+}
+
+static void a_watched_queue_still_wakes_its_consumer(void **state) {
+  (void)state;
+  mp_queue *q;
+  TU_CHECK(mp_queue_create(&q, NULL), MP_OK);
+  mp_os_handle h;
+  TU_CHECK(mp_queue_fileno(q, &h), MP_OK);
+  for (int round = 0; round < 20; round++) {
+    getter g = {q, -99, 0};
+    mp__thread *t;
+    TU_CHECK(mp__thread_start(&t, get_once, &g), MP_OK);
+    mp__sleep(0.02);
+    TU_CHECK(mp_queue_put(q, "m", 1, 0), MP_OK);
+    mp__thread_join(t);
+    assert_int_equal(g.rc, MP_OK);
+    assert_true(g.took < 10);
+  }
+  mp_queue_free(q);
+}
+
 int main(int argc, char **argv) {
   MP_REGISTER(sleep_ms);
   MP_REGISTER(crash);
@@ -385,6 +473,7 @@ int main(int argc, char **argv) {
   MP_REGISTER(hold_forever);
   MP_REGISTER(put_after);
   MP_REGISTER(handle_not_open);
+  MP_REGISTER(put_many);
   tu_main(argc, argv);
   const struct CMUnitTest tests[] = {
       TU_TEST(bad_arguments),
@@ -395,6 +484,8 @@ int main(int argc, char **argv) {
       TU_TEST(one_of_64_connections),
       TU_TEST(deaths_and_closes_are_ready),
       TU_TEST(handles_in_an_event_loop),
+      TU_TEST(queue_handle_in_an_event_loop),
+      TU_TEST(a_watched_queue_still_wakes_its_consumer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

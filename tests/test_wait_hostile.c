@@ -271,12 +271,15 @@ static void consumers_race_and_the_queue_closes(void **state) {
     if (i % 97 == 0) mp__sleep(0.002);
   }
   TU_CHECK(mp_queue_close(q), MP_OK);
+  double closed_at = mp__now();
   int total = 0;
   for (int t = 0; t < RACERS; t++) {
     mp__thread_join(th[t]);
     assert_int_equal(r[t].rc, 0);
     total += r[t].got;
   }
+  /* A racer whose wake-up was lost would sit out its 60 s wait. */
+  assert_true(mp__now() - closed_at < 20);
   assert_int_equal(total, msgs);
   mp_queue_free(q);
 }
