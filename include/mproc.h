@@ -1224,15 +1224,18 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);
  * object, another may take it first, as after any poll).
  *
  * How it waits: on the OS's own objects, never spinning: the pools of the
- * set's jobs wake it when one of their jobs becomes ready; processes are
- * waited on through their pidfd (Linux) or process HANDLE (Windows), and
- * connections through their descriptor (POSIX). What the OS cannot wait
- * on with the rest, a queue (other processes fill it), a connection on
- * Windows (a named pipe does not signal when data comes) and a process on
- * POSIX without pidfds, is looked at again every millisecond while the set
- * holds one: such an object is seen at most about 1 ms after it becomes
- * ready (plus the OS's timer granularity), and a set without one costs
- * nothing while it waits.
+ * set's jobs wake it when one of their jobs becomes ready; a queue's
+ * watcher (a thread of this process, started the first time a queue is
+ * waited on or asked for its handle, ended by mp_queue_free) wakes it
+ * when the queue becomes ready; processes are waited on through their
+ * pidfd (Linux) or process HANDLE (Windows), and connections through
+ * their descriptor (POSIX). What the OS cannot wait on with the rest, a
+ * connection on Windows (a named pipe does not signal when data comes)
+ * and a process on POSIX without pidfds, is looked at again every
+ * millisecond while the set holds one: such an object is seen at most
+ * about 1 ms after it becomes ready (plus the OS's timer granularity),
+ * and a set without one costs nothing while it waits. While a queue is
+ * watched, each put on it, in any process, makes a wake-up call.
  *
  * Objects stay the caller's: none may be freed while an mp_wait on it
  * runs (as for any call on it); a job's pool may be (its jobs then become
@@ -1257,10 +1260,11 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);
  * }
  * @endcode
  *
- * Event loops: mp_pool_fileno and mp_conn_fileno give a descriptor (POSIX)
- * or HANDLE (Windows) to put in epoll, poll, libuv or
- * WaitForMultipleObjects; then the non-blocking calls (mp_async_ready,
- * mp_conn_poll(c, 0)) say what is ready.
+ * Event loops: mp_pool_fileno, mp_queue_fileno and mp_conn_fileno (POSIX)
+ * give a descriptor (POSIX) or HANDLE (Windows) to put in epoll, poll,
+ * libuv or WaitForMultipleObjects; then the non-blocking calls
+ * (mp_async_ready, mp_queue_get with timeout 0, mp_conn_poll(c, 0)) say
+ * what is ready.
  * @{ */
 /** A file descriptor (POSIX) or a HANDLE (Windows), as an integer. */
 typedef intptr_t mp_os_handle;
@@ -1318,7 +1322,7 @@ static inline mp_waitable mp_waitable_queue(mp_queue *q) {
  * @retval MP_ESYS the OS refused a wait (poll, WaitForMultipleObjects).
  *
  * Blocks up to timeout, on the OS's objects (see the group's note on the
- * 1 ms bound for queues, and connections on Windows).
+ * 1 ms bound for connections on Windows).
  */
 MPROC_API int mp_wait(mp_waitable *set, size_t n, double timeout);
 /**
