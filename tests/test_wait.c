@@ -408,7 +408,8 @@ static void queue_handle_in_an_event_loop(void **state) {
   assert_false(inheritable(h));
   assert_false(os_wait_one(h, 0.05));
   uint32_t n = 300;
-  mp_process *putter = tu_start("put_many", (mp_object *const[]){mp_queue_obj(q)}, 1, &n, sizeof n);
+  mp_object *qo = mp_queue_obj(q);
+  mp_process *putter = tu_start("put_many", &qo, 1, &n, sizeof n);
   uint32_t got = 0;
   while (got < n) {
     assert_true(os_wait_one(h, 30));
