@@ -1208,6 +1208,200 @@ MPROC_API int mp_pool_terminate(mp_pool *p);
 MPROC_API mp_pool *mp_pool_free(mp_pool *p);
 /** @} */
 
+/** @defgroup wait Waiting on many
+ * Python's multiprocessing.connection.wait and concurrent.futures.wait /
+ * as_completed: one call waits for the first of a mixed set of jobs,
+ * processes, connections and queues to be ready, and says which are.
+ * What "ready" means is what the kind's own non-blocking call would see:
+ *  - a job (mp_async): mp_async_ready would answer 1 (its outcome can be
+ *    read); a job whose pool was freed is ready (it reads MP_ECANCELLED);
+ *  - a process: it has ended, however (a crash, a kill: ended);
+ *  - a connection: mp_conn_poll(c, 0) would answer 1: a whole message, the
+ *    peer gone (MP_ECLOSED waits), or a failure a receive reports at once.
+ *    Looking is mp_conn_poll's, so it takes a message in, and counts as a
+ *    receive: one thread at a time per end, as for every receive;
+ *  - a queue: a message is queued (one still being copied in counts: a
+ *    get then waits only for that copy), or the queue is closed (a get
+ *    then takes what is left, or answers MP_ECLOSED at once).
+ * Nothing is taken: the caller then makes the kind's own call (with
+ * timeout 0 if it likes; between threads or processes that share the
+ * object, another may take it first, as after any poll).
+ *
+ * How it waits: on the OS's own objects, never spinning: the pools of the
+ * set's jobs wake it when one of their jobs becomes ready; a queue's
+ * watcher (a thread of this process, started the first time a queue is
+ * waited on or asked for its handle, ended by mp_queue_free) wakes it
+ * when the queue becomes ready; processes are waited on through their
+ * pidfd (Linux) or process HANDLE (Windows), and connections through
+ * their descriptor (POSIX). What the OS cannot wait on with the rest, a
+ * connection on Windows (a named pipe does not signal when data comes)
+ * and a process on POSIX without pidfds, is looked at again every
+ * millisecond while the set holds one: such an object is seen at most
+ * about 1 ms after it becomes ready (plus the OS's timer granularity),
+ * and a set without one costs nothing while it waits. While a queue is
+ * watched, each put on it, in any process, makes a wake-up call.
+ *
+ * Objects stay the caller's: none may be freed while an mp_wait on it
+ * runs (as for any call on it); a job's pool may be (its jobs then become
+ * ready). Several threads may wait at once on sets that share jobs,
+ * processes and queues.
+ *
+ * as_completed (handle each job as it finishes):
+ * @code
+ * mp_waitable set[N];
+ * for (size_t i = 0; i < N; i++) set[i] = mp_waitable_async(jobs[i]);
+ * size_t left = N;
+ * while (left) {
+ *   int n = mp_wait(set, left, 60.0);
+ *   if (n < 0) break;                         // MP_ETIMEDOUT or an error
+ *   for (size_t i = 0; i < left;)
+ *     if (set[i].ready) {
+ *       handle(mp_async_result(set[i].obj));  // ready: this never waits
+ *       set[i] = set[--left];                 // done with it: out of the set
+ *     } else {
+ *       i++;
+ *     }
+ * }
+ * @endcode
+ *
+ * Event loops: mp_pool_fileno, mp_queue_fileno and mp_conn_fileno (POSIX)
+ * give a descriptor (POSIX) or HANDLE (Windows) to put in epoll, poll,
+ * libuv or WaitForMultipleObjects; then the non-blocking calls
+ * (mp_async_ready, mp_queue_get with timeout 0, mp_conn_poll(c, 0)) say
+ * what is ready.
+ * @{ */
+/** A file descriptor (POSIX) or a HANDLE (Windows), as an integer. */
+typedef intptr_t mp_os_handle;
+/** What mp_waitable::obj is. */
+enum mp_wait_kind {
+  MP_WAIT_ASYNC = 1,   /**< an mp_async* */
+  MP_WAIT_PROCESS = 2, /**< an mp_process* */
+  MP_WAIT_CONN = 3,    /**< an mp_conn* (an end that receives) */
+  MP_WAIT_QUEUE = 4    /**< an mp_queue* */
+};
+/** One entry of mp_wait's set; make it with mp_waitable_async() and the
+ * others, which fill kind to match the object's type. */
+typedef struct mp_waitable {
+  int kind;   /**< enum mp_wait_kind */
+  void *obj;  /**< the object */
+  int ready;  /**< set by mp_wait: 1 ready, 0 not */
+} mp_waitable;
+/** The most objects one mp_wait takes. */
+#define MP_WAIT_MAX 65536
+/** A set entry for a job. @param a the job. @return the entry. */
+static inline mp_waitable mp_waitable_async(mp_async *a) {
+  mp_waitable w = {MP_WAIT_ASYNC, a, 0};
+  return w;
+}
+/** A set entry for a process. @param p the process. @return the entry. */
+static inline mp_waitable mp_waitable_process(mp_process *p) {
+  mp_waitable w = {MP_WAIT_PROCESS, p, 0};
+  return w;
+}
+/** A set entry for a connection. @param c the end. @return the entry. */
+static inline mp_waitable mp_waitable_conn(mp_conn *c) {
+  mp_waitable w = {MP_WAIT_CONN, c, 0};
+  return w;
+}
+/** A set entry for a queue. @param q the queue. @return the entry. */
+static inline mp_waitable mp_waitable_queue(mp_queue *q) {
+  mp_waitable w = {MP_WAIT_QUEUE, q, 0};
+  return w;
+}
+/**
+ * Waits until at least one object of the set is ready, or the timeout
+ * runs out, and marks each: set[i].ready is 1 if it was ready at the last
+ * look, else 0 (also on every error).
+ * @param set the objects (each at most once).
+ * @param n their number, 1 to MP_WAIT_MAX.
+ * @param timeout seconds; MP_FOREVER waits as long as it takes, 0 only
+ *        looks (objects already ready answer at once, whatever the timeout).
+ * @return the number of ready objects (1..n), or:
+ * @retval MP_ETIMEDOUT none was ready in time (every ready is 0).
+ * @retval MP_EINVAL set NULL, n 0, an entry NULL or of an unknown kind,
+ *         an object twice, a bad timeout.
+ * @retval MP_ESTATE a connection that only sends.
+ * @retval MP_ETOOBIG n over MP_WAIT_MAX.
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused a wait (poll, WaitForMultipleObjects).
+ *
+ * Blocks up to timeout, on the OS's objects (see the group's note on the
+ * 1 ms bound for connections on Windows).
+ */
+MPROC_API int mp_wait(mp_waitable *set, size_t n, double timeout);
+/**
+ * A handle an event loop can wait on for the pool's jobs: readable
+ * (POSIX) / signalled (Windows) once any job of the pool became ready
+ * since the last mp_pool_fileno_clear, and until the next. Level-style:
+ * it stays so until cleared; a wake-up may find no new job ready (one
+ * that a caller already saw; or the pool was freed). So an event loop
+ * clears first, then looks at its jobs with mp_async_ready, and misses
+ * none. The handle is the pool's: do not close it, read it, or give it to
+ * a child (it is close-on-exec / not inheritable); it stays valid, and
+ * the same, until the pool is freed.
+ * @param p the pool.
+ * @param out gets the handle.
+ * @retval MP_OK *out is set.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ESYS the OS refused to make it.
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_pool_fileno(mp_pool *p, mp_os_handle *out);
+/**
+ * Clears the pool's handle (see mp_pool_fileno); before it was asked
+ * for, does nothing.
+ * @param p the pool.
+ * @retval MP_OK cleared.
+ * @retval MP_EINVAL p NULL.
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_pool_fileno_clear(mp_pool *p);
+/**
+ * A handle an event loop can wait on for the queue: readable (POSIX) /
+ * signalled (Windows) while the queue is ready as mp_wait means it (a
+ * message queued, or closed), shortly after it becomes so (what a thread
+ * of this process, started by the first call, sees: the queue's other
+ * users are other processes, which cannot signal it). Level-style, and
+ * it may lag both ways: a wake-up may find the queue empty again
+ * (mp_queue_get with timeout 0 then answers MP_EEMPTY; wait again), and
+ * it stays set a moment after a get drains the queue. It is the queue's
+ * (this process's copy): do not close or read it; valid, and the same,
+ * until mp_queue_free; close-on-exec / not inheritable. While a queue is
+ * watched so (or by mp_wait), each put in any process costs a wake-up
+ * call.
+ * @param q the queue.
+ * @param out gets the handle.
+ * @retval MP_OK *out is set.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ENOMEM, MP_ESYS the watcher thread or its handle could not
+ *         be made.
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_queue_fileno(mp_queue *q, mp_os_handle *out);
+/**
+ * The descriptor an event loop can wait on for this end (POSIX): readable
+ * while the pipe holds bytes or the peer is gone. Level-triggered, and a
+ * wake-up may be spurious (part of a message came): then mp_conn_poll(c,
+ * 0) answers 0; look again at the next one. After mp_conn_poll answered
+ * 1, receive before waiting on the descriptor again (the message is then
+ * in this process, not the pipe). It is the end's own: do not close, read
+ * or write it; valid until mp_conn_free. Close-on-exec.
+ * @param c this end (one that receives).
+ * @param out gets the descriptor.
+ * @retval MP_OK *out is set.
+ * @retval MP_EINVAL a NULL argument.
+ * @retval MP_ESTATE this end of a one-way pipe only sends.
+ * @retval MP_ENOTSUP Windows: a named pipe's HANDLE does not signal when
+ *         data comes (use mp_wait, or a thread that calls mp_conn_poll).
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_conn_fileno(mp_conn *c, mp_os_handle *out);
+/** @} */
+
 /** @defgroup sync Synchronization
  * Python's Lock, RLock, Semaphore, BoundedSemaphore, Event, Barrier and
  * Condition, across processes. Each lives in shared memory of its own (a

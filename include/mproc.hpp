@@ -26,10 +26,11 @@
 #ifndef MPROC_HPP
 #define MPROC_HPP
 
-/* In five parts, each one sitting long, each including the one before:
+/* In six parts, each one sitting long, each including the one before:
  * base (errors, codec, results, handles), objects (queue, pipe, sync,
  * shared memory), manager (the manager, its dicts and lists), tasks
- * (context, typed tasks, process), pool (futures, the pool). */
-#include "mproc/pool.hpp"
+ * (context, typed tasks, process), pool (futures, the pool), wait
+ * (mp::wait, mp::as_completed). */
+#include "mproc/wait.hpp"
 
 #endif /* MPROC_HPP */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "wait.h"
 #include "deadline.h"
 #include "wire.h"
 
@@ -194,5 +195,20 @@ int mp__conn_import(const mp__handle *handles, size_t nhandles, const uint8_t *b
   if (!c) return mp__set_error(MP_ENOMEM, "out of memory rebuilding a connection");
   c->base.borrowed = 1;
   *out = &c->base;
+  return MP_OK;
+}
+
+int mp__conn_receives(const mp_conn *c) { return c->rd != MP__NO_HANDLE; }
+
+mp__handle mp__conn_wait_handle(const mp_conn *c) { return mp__read_wait_handle(c->rd); }
+
+int mp_conn_fileno(mp_conn *c, mp_os_handle *out) {
+  if (out) *out = (mp_os_handle)MP__NO_HANDLE;
+  if (!c || !out) return mp__set_error(MP_EINVAL, "mp_conn_fileno: NULL argument");
+  if (c->rd == MP__NO_HANDLE) return mp__set_error(MP_ESTATE, "mp_conn_fileno: this end of a one-way pipe only sends");
+  mp__handle h = mp__read_wait_handle(c->rd);
+  if (h == MP__NO_HANDLE)
+    return mp__set_error(MP_ENOTSUP, "mp_conn_fileno: a connection has no waitable handle on this platform");
+  *out = (mp_os_handle)h;
   return MP_OK;
 }

@@ -337,6 +337,30 @@ int mp__child_wait_exit(mp__child *c, double timeout);
 int mp__child_signal(mp__child *c, int sig);
 /* Kills the child if it still runs, reaps it, frees c. */
 void mp__child_free(mp__child *c);
+/* What mp__wait_handles can wait on for the child's end: its pidfd
+ * (Linux), its process HANDLE (Windows); MP__NO_HANDLE where there is none
+ * (other POSIX: mp_wait then looks every slice). Owned by c. */
+mp__handle mp__child_wait_handle(const mp__child *c);
+
+/* ---------------------------------------------------------------- waiting
+ * mp_wait and the pollable handles (src/wait.c). A waiter is a flag an
+ * event loop can watch: a non-blocking close-on-exec pipe (POSIX: its read
+ * end is readable while set), a manual-reset non-inheritable Event
+ * (Windows). signal sets it from any thread and never blocks; clear
+ * resets it. */
+typedef struct mp__waiter mp__waiter;
+int mp__waiter_new(mp__waiter **out);
+void mp__waiter_free(mp__waiter *w);            /* accepts NULL */
+void mp__waiter_signal(mp__waiter *w);
+void mp__waiter_clear(mp__waiter *w);
+mp__handle mp__waiter_handle(const mp__waiter *w);
+/* What a wait can watch for a pipe's read end to have bytes or its end:
+ * the descriptor itself (POSIX); MP__NO_HANDLE on Windows, where a named
+ * pipe's HANDLE does not signal when data comes. */
+mp__handle mp__read_wait_handle(mp__handle rd);
+/* Waits until one of h (read ends, waiter handles, child wait handles)
+ * is readable / signalled: MP_OK, or MP_ETIMEDOUT. n may be 0 (a sleep). */
+int mp__wait_handles(const mp__handle *h, size_t n, double timeout);
 
 /* ------------------------------------------------------------- endpoints
  * A meeting point that processes which share no handle can reach by name:

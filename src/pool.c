@@ -410,6 +410,7 @@ mp_pool *mp_pool_free(mp_pool *p) {
   pool_anchor *a = p->anchor;
   mp__mutex_lock(a->lock);
   a->pool = NULL; /* job handles now find it gone */
+  mp__anchor_notify(a);
   mp__mutex_unlock(a->lock);
   pool_destroy(p);
   mp__anchor_unref(a);

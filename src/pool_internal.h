@@ -39,6 +39,8 @@ typedef struct pool_anchor {
   mp__cond *waiters;          /* callers waiting for jobs, imap items, the end */
   mp_pool *pool;              /* NULL once freed */
   size_t refs;                /* the pool's, and one per job handle */
+  struct mp__watch *watchers; /* mp_wait calls waiting on its jobs now */
+  mp__waiter *handle;         /* mp_pool_fileno's, once asked for */
 } pool_anchor;
 
 struct job {
@@ -163,6 +165,11 @@ int mp__job_wait(job *j, double timeout, const char *api);
 void mp__job_unref(job *j);
 void mp__anchor_unref(pool_anchor *a);               /* lock held; may free it */
 int mp__check_task(const char *api, const char *task);
+
+/* pool_watch.c: a job became ready (or the pool went): tells every
+ * mp_wait waiting on the pool's jobs, and mp_pool_fileno's handle. Lock
+ * held. */
+void mp__anchor_notify(pool_anchor *a);
 
 /* pool_dispatch.c */
 typedef struct chunk_src {

@@ -36,6 +36,7 @@ void mp__job_release(job *j) {
 static int anchor_drop(pool_anchor *a) { return --a->refs == 0; }
 
 static void anchor_destroy(pool_anchor *a) {
+  mp__waiter_free(a->handle);
   mp__cond_free(a->waiters);
   mp__mutex_free(a->lock);
   free(a);
@@ -58,6 +59,7 @@ void mp__job_check_completed(mp_pool *p, job *j) {
     mp__atomic_store32(&j->ready, 1);
     j->pool_ref = 0;
     mp__cond_broadcast(j->anchor->waiters);
+    mp__anchor_notify(j->anchor);
     return;
   }
   mp__pool_queue_callbacks(p, j);

@@ -76,6 +76,7 @@ static void callbacks_main(void *arg) {
       mp__atomic_store32(&j->ready, 1);
       j->pool_ref = 0;
       mp__cond_broadcast(p->anchor->waiters);
+      mp__anchor_notify(p->anchor);
       mp__job_release(j);
       mp__pool_poke(p); /* the end of the pool may wait for it */
       continue;

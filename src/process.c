@@ -16,6 +16,7 @@
 #include "boot.h"
 #include "deadline.h"
 #include "result_area.h"
+#include "wait.h"
 
 struct mp_process {
   char name[MP__TASK_NAME_MAX + 1];
@@ -243,4 +244,11 @@ int64_t mp_process_pid(const mp_process *p) { return p ? p->pid : 0; }
 mp_process *mp_process_free(mp_process *p) {
   if (p) process_destroy(p);
   return NULL;
+}
+
+mp__handle mp__process_wait_handle(mp_process *p) {
+  mp__mutex_lock(p->lock);
+  mp__handle h = p->ended ? MP__NO_HANDLE : mp__child_wait_handle(p->child);
+  mp__mutex_unlock(p->lock);
+  return h;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "queue_internal.h"
+#include "wait.h"
 
 void (*mp__queue_put_pause)(int where);
 void (*mp__queue_owner_check_pause)(void);
@@ -78,6 +79,10 @@ int mp__queue_look(mp_queue *q, uint64_t tw, uint64_t hw, mp__ring_view *v) {
 static mp_queue *queue_new(void) {
   mp_queue *q = calloc(1, sizeof *q);
   if (!q) return NULL;
+  if (mp__mutex_new(&q->watch_lock) != MP_OK) {
+    free(q);
+    return NULL;
+  }
   mp__object_init(&q->base, &queue_ops);
   q->tail_written = UINT64_MAX; /* no head seen yet */
   for (int i = 0; i < H_COUNT; i++) q->h[i] = MP__NO_HANDLE;
@@ -86,6 +91,8 @@ static mp_queue *queue_new(void) {
 
 static void queue_release(mp_queue *q) {
   if (!q) return;
+  if (q->sh) mp__queue_watch_stop(q);
+  mp__mutex_free(q->watch_lock);
   mp__shm_detach(q->sh, q->map_size);
   for (int i = 0; i < H_COUNT; i++) mp__handle_close(q->h[i]);
   free(q);
@@ -276,3 +283,5 @@ int mp_queue_join(mp_queue *q, double timeout) {
     if (rc != MP_OK && rc != MP_ETIMEDOUT) return mp__error_in("mp_queue_join", rc);
   }
 }
+
+int mp__queue_ready(mp_queue *q) { return queued(q->sh) > 0 || is_closed(q->sh); }

@@ -136,6 +136,10 @@ struct mp_queue {
   /* Producers: the warm-ring offset past which to look again whether the
    * consumers have freed its start (an early wrap; src/queue_ring.h). */
   uint64_t rewind_look;
+  /* mp_wait and mp_queue_fileno's watcher thread (src/queue_watch.c),
+   * started the first time either asks; watch_lock guards starting it. */
+  mp__mutex *watch_lock;
+  struct mp__queue_watch *watch;
 };
 
 static inline uint32_t queued(const queue_shared *s) {
@@ -161,6 +165,9 @@ uint64_t mp__queue_parked(queue_shared *s, int ring, uint64_t word);
 /* After a close: 1 once no put holds the put lock (tried, not waited
  * for), so none can still reserve; 0 while one does. */
 int mp__queue_puts_settled(mp_queue *q);
+/* queue_watch.c */
+typedef struct mp__queue_watch mp__queue_watch;
+void mp__queue_watch_stop(mp_queue *q);      /* at release: ends the watcher */
 /* What producers and consumers have reached, from the two words. */
 int mp__queue_look(mp_queue *q, uint64_t tw, uint64_t hw, mp__ring_view *v);
 

@@ -453,3 +453,5 @@ void mp__child_free(mp__child *c) {
   if (c->pidfd >= 0) close(c->pidfd);
   free(c);
 }
+
+mp__handle mp__child_wait_handle(const mp__child *c) { return c->pidfd >= 0 ? (mp__handle)c->pidfd : MP__NO_HANDLE; }

@@ -394,3 +394,5 @@ void mp__child_free(mp__child *c) {
   CloseHandle(c->process);
   free(c);
 }
+
+mp__handle mp__child_wait_handle(const mp__child *c) { return MP__AS_HANDLE(c->process); }
