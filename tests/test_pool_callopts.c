@@ -209,6 +209,31 @@ static void imap_with_a_limit(void **state) {
   mp_pool_free(p);
 }
 
+/* Workers replaced after every chunk (max_tasks_per_child 1): each new
+ * worker's items are still held to their own call's limit. */
+static void limits_hold_across_replaced_workers(void **state) {
+  (void)state;
+  mp_pool *p = NULL;
+  mp_pool_options o = {0};
+  o.workers = 2;
+  o.max_tasks_per_child = 1;
+  TU_CHECK(mp_pool_create(&p, &o), MP_OK);
+  mp_call_options tight = {0}, loose = {0};
+  tight.timeout = 0.25;
+  loose.timeout = 60;
+  double slow = 30, fast = 0.05;
+  for (int i = 0; i < 4; i++) {
+    mp_result r;
+    TU_CHECK(mp_pool_apply_opts(p, "sleep_arg", &fast, sizeof fast, &loose, &r), MP_OK);
+    assert_int_equal(r.status, MP_OK);
+    mp_result_clear(&r);
+    TU_CHECK(mp_pool_apply_opts(p, "sleep_arg", &slow, sizeof slow, &tight, &r), MP_OK);
+    expect_timed_out_by_call(&r);
+    mp_result_clear(&r);
+  }
+  mp_pool_free(p);
+}
+
 static void bad_call_options(void **state) {
   (void)state;
   mp_pool *p = make_pool(1, 0);
@@ -272,6 +297,7 @@ int main(int argc, char **argv) {
       TU_TEST(map_items_count_from_their_own_start),
       TU_TEST(map_slices_and_map_async_with_a_limit),
       TU_TEST(imap_with_a_limit),
+      TU_TEST(limits_hold_across_replaced_workers),
       TU_TEST(bad_call_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
