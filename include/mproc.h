@@ -892,12 +892,40 @@ typedef struct mp_pool_options {
   size_t nobjects;                       /**< the number of objects */
 } mp_pool_options;
 
+/** Options of one call (an apply, a map, an imap) that override the
+ * pool's for that call's items only; all-zero (or NULL) means the pool's.
+ * Given to mp_pool_apply_opts and mp_pool_apply_async_opts, and through
+ * mp_map_options.call and mp_imap_options.call. Read during the call
+ * only: it may be freed (or changed) as soon as the call returns.
+ *
+ * timeout: seconds each item of the call may run, counted from that
+ * item's own start, as the pool's task_timeout is: an item over it is
+ * killed with its worker and reads MP_ETIMEDOUT (the worker is replaced).
+ * 0 means the pool's task_timeout; INFINITY means no limit for this call
+ * even when the pool has one; shorter or longer than the pool's, it is
+ * the one that counts. Calls with different limits may run at once on
+ * the same workers: each item is held to its own call's. Negative or NaN
+ * is MP_EINVAL.
+ *
+ * objects / nobjects: reserved for objects given to one call. Not yet
+ * supported: any nobjects other than 0 is refused with MP_ENOTSUP (after
+ * the checks every object list gets: objects NULL with nobjects > 0, a
+ * NULL entry, or more than the most a pool shares are MP_EINVAL); share
+ * objects through mp_pool_options.objects meanwhile. */
+typedef struct mp_call_options {
+  double timeout;                        /**< seconds per item; 0: the pool's task_timeout;
+                                              INFINITY: none for this call */
+  mp_object *const *objects;             /**< reserved: must be NULL (or nobjects 0) */
+  size_t nobjects;                       /**< reserved: must be 0 */
+} mp_call_options;
+
 /** Options of the map calls; all-zero (or NULL) means defaults. */
 typedef struct mp_map_options {
   size_t chunksize;                      /**< 0: chosen by the pool (about 4 chunks per worker) */
   mp_progress_fn progress;               /**< called as items complete */
   void *progress_ud;                     /**< given to progress */
   mp_result *results;                    /**< optional: per-item outcome, n entries (mp_pool_map: status and message; the bytes go to out) */
+  const mp_call_options *call;           /**< optional: this call's time limit (NULL: the pool's) */
 } mp_map_options;
 
 /**
@@ -943,6 +971,29 @@ MPROC_API int mp_pool_create(mp_pool **out, const mp_pool_options *opts);
  */
 MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res);
 /**
+ * mp_pool_apply with options of its own: runs task(arg) on a worker, held
+ * to call->timeout instead of the pool's task_timeout, and waits.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param arg the argument's bytes (copied).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @param call this call's options (see mp_call_options); NULL is
+ *        mp_pool_apply.
+ * @param res gets the outcome, as for mp_pool_apply: MP_ETIMEDOUT in its
+ *        status when the task ran past call->timeout (its message names
+ *        the call's limit).
+ * @retval MP_OK the task ran (or was stopped): *res says how.
+ * @retval MP_EINVAL as for mp_pool_apply; also a negative or NaN
+ *         call->timeout, or a bad object list in call.
+ * @retval MP_ENOTSUP call->nobjects is not 0 (not yet supported).
+ * @retval MP_ENOTASK, MP_ETOOBIG, MP_ESTATE, MP_ENOMEM as for
+ *         mp_pool_apply.
+ *
+ * Blocks until the task is done.
+ */
+MPROC_API int mp_pool_apply_opts(mp_pool *p, const char *task, const void *arg, size_t len,
+                                 const mp_call_options *call, mp_result *res);
+/**
  * Runs task on n fixed-size items, in chunks on the workers, and waits.
  * A task must return exactly out_size bytes. Every item runs, whatever
  * others do; results come in input order.
@@ -963,8 +1014,10 @@ MPROC_API int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_
  * wrong size, both sizes), and opts->results tells each one: its status,
  * task_code and message; a result's bytes are in out only (the entry's
  * data stays NULL and len 0). Errors before anything runs: MP_EINVAL (a
- * NULL argument, n times a size overflows), MP_ENOTASK, MP_ETOOBIG,
- * MP_ESTATE (pool closed), MP_ENOMEM.
+ * NULL argument, n times a size overflows, a bad opts->call: see
+ * mp_call_options), MP_ENOTSUP (opts->call->nobjects not 0), MP_ENOTASK,
+ * MP_ETOOBIG, MP_ESTATE (pool closed), MP_ENOMEM. With opts->call, each
+ * item is held to its timeout instead of the pool's task_timeout.
  * Blocks until every item is done.
  */
 MPROC_API int mp_pool_map(mp_pool *p, const char *task, const void *in, size_t in_size, size_t n,
@@ -1013,6 +1066,29 @@ MPROC_API int mp_pool_map_slices(mp_pool *p, const char *task, const mp_slice *i
  */
 MPROC_API int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len,
                         mp_callback cb, void *ud, mp_async **out);
+/**
+ * mp_pool_apply_async with options of its own (call->timeout instead of
+ * the pool's task_timeout); submits and returns at once.
+ * @param p the pool.
+ * @param task the registered name of the task.
+ * @param arg the argument's bytes (copied).
+ * @param len their number, up to MP_MAX_MESSAGE.
+ * @param call this call's options (see mp_call_options; read before it
+ *        returns); NULL is mp_pool_apply_async.
+ * @param cb called once when the job is ready, on the pool's callback
+ *        thread (may be NULL).
+ * @param ud given to cb.
+ * @param out gets the job (release with mp_async_free); NULL for
+ *        fire-and-forget.
+ * @retval MP_OK submitted.
+ * @retval MP_EINVAL, MP_ENOTSUP as for mp_pool_apply_opts.
+ * @retval MP_ENOTASK, MP_ETOOBIG, MP_ESTATE, MP_ENOMEM as for
+ *         mp_pool_apply.
+ *
+ * Never blocks for a worker, as mp_pool_apply_async.
+ */
+MPROC_API int mp_pool_apply_async_opts(mp_pool *p, const char *task, const void *arg, size_t len,
+                                       const mp_call_options *call, mp_callback cb, void *ud, mp_async **out);
 /**
  * Submits a variable-size map and returns at once.
  * @param p the pool.
@@ -1107,6 +1183,7 @@ typedef struct mp_imap_options {
   size_t chunksize;                      /**< 0: 1 */
   int unordered;                         /**< 1: completion order (imap_unordered) */
   size_t max_in_flight;                  /**< 0: a few chunks per worker */
+  const mp_call_options *call;           /**< optional: this imap's time limit per item (NULL: the pool's) */
 } mp_imap_options;
 /**
  * Streams task over the inputs a producer gives: results as they complete.
@@ -1118,7 +1195,9 @@ typedef struct mp_imap_options {
  * @param opts chunk size, order and window; NULL for defaults.
  * @param out gets the iterator; free it with mp_iter_free.
  * @retval MP_OK started.
- * @retval MP_EINVAL p, producer or out NULL.
+ * @retval MP_EINVAL p, producer or out NULL; a bad opts->call (see
+ *         mp_call_options).
+ * @retval MP_ENOTSUP opts->call->nobjects is not 0 (not yet supported).
  * @retval MP_ENOTASK no task of that name.
  * @retval MP_ESTATE the pool is closed.
  * @retval MP_ENOMEM out of memory.

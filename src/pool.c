@@ -182,21 +182,32 @@ static int submit_async(mp_pool *p, job *j, size_t chunksize, const mp_slice *in
   return MP_OK;
 }
 
-int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len, mp_callback cb, void *ud,
-                        mp_async **out) {
+static int apply_async(mp_pool *p, const char *task, const void *arg, size_t len, const mp_call_options *call,
+                       mp_callback cb, void *ud, mp_async **out, const char *api) {
   if (out) *out = NULL;
-  if (!p) return mp__set_error(MP_EINVAL, "mp_pool_apply_async: the pool is NULL");
-  if (!arg && len) return mp__set_error(MP_EINVAL, "mp_pool_apply_async: arg is NULL but len is %llu",
-                                        (unsigned long long)len);
-  int rc = mp__check_task("mp_pool_apply_async", task);
+  if (!p) return mp__set_error(MP_EINVAL, "%s: the pool is NULL", api);
+  if (!arg && len) return mp__set_error(MP_EINVAL, "%s: arg is NULL but len is %llu", api, (unsigned long long)len);
+  int rc = mp__check_task(api, task);
+  if (rc == MP_OK) rc = mp__call_options_check(api, call);
   if (rc != MP_OK) return rc;
   if (len > MP_MAX_MESSAGE)
-    return mp__set_error(MP_ETOOBIG, "mp_pool_apply_async: an argument of %llu bytes is over MP_MAX_MESSAGE",
+    return mp__set_error(MP_ETOOBIG, "%s: an argument of %llu bytes is over MP_MAX_MESSAGE", api,
                          (unsigned long long)len);
   job *j = mp__job_new(p, JOB_APPLY, task, 1);
-  if (!j) return mp__set_error(MP_ENOMEM, "mp_pool_apply_async: out of memory");
+  if (!j) return mp__set_error(MP_ENOMEM, "%s: out of memory", api);
+  mp__job_take_call_options(p, j, call);
   mp_slice one = {arg, len};
-  return submit_async(p, j, 1, &one, cb, ud, out, "mp_pool_apply_async");
+  return submit_async(p, j, 1, &one, cb, ud, out, api);
+}
+
+int mp_pool_apply_async(mp_pool *p, const char *task, const void *arg, size_t len, mp_callback cb, void *ud,
+                        mp_async **out) {
+  return apply_async(p, task, arg, len, NULL, cb, ud, out, "mp_pool_apply_async");
+}
+
+int mp_pool_apply_async_opts(mp_pool *p, const char *task, const void *arg, size_t len, const mp_call_options *call,
+                             mp_callback cb, void *ud, mp_async **out) {
+  return apply_async(p, task, arg, len, call, cb, ud, out, "mp_pool_apply_async_opts");
 }
 
 /* A blocking call's job: the caller holds it (and the anchor) meanwhile. */
@@ -210,27 +221,29 @@ static job *blocking_job(mp_pool *p, int kind, const char *task, size_t n) {
   return j;
 }
 
-int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res) {
+static int apply(mp_pool *p, const char *task, const void *arg, size_t len, const mp_call_options *call,
+                 mp_result *res, const char *api) {
   if (res) memset(res, 0, sizeof *res);
-  if (!p || !res) return mp__set_error(MP_EINVAL, "mp_pool_apply: %s is NULL", p ? "res" : "the pool");
-  if (!arg && len) return mp__set_error(MP_EINVAL, "mp_pool_apply: arg is NULL but len is %llu",
-                                        (unsigned long long)len);
-  int rc = mp__check_task("mp_pool_apply", task);
+  if (!p || !res) return mp__set_error(MP_EINVAL, "%s: %s is NULL", api, p ? "res" : "the pool");
+  if (!arg && len) return mp__set_error(MP_EINVAL, "%s: arg is NULL but len is %llu", api, (unsigned long long)len);
+  int rc = mp__check_task(api, task);
+  if (rc == MP_OK) rc = mp__call_options_check(api, call);
   if (rc != MP_OK) return rc;
   if (len > MP_MAX_MESSAGE)
-    return mp__set_error(MP_ETOOBIG, "mp_pool_apply: an argument of %llu bytes is over MP_MAX_MESSAGE",
+    return mp__set_error(MP_ETOOBIG, "%s: an argument of %llu bytes is over MP_MAX_MESSAGE", api,
                          (unsigned long long)len);
   job *j = blocking_job(p, JOB_APPLY, task, 1);
   if (!j || !(j->results = calloc(1, sizeof *j->results))) {
     if (j) mp__job_unref(j);
-    return mp__set_error(MP_ENOMEM, "mp_pool_apply: out of memory");
+    return mp__set_error(MP_ENOMEM, "%s: out of memory", api);
   }
   j->owns_results = 1;
+  mp__job_take_call_options(p, j, call);
   mp_slice one = {arg, len};
   chunk_src src = {NULL, 0, &one};
-  rc = mp__pool_submit(p, j, 0, 1, 1, &src, 0, "mp_pool_apply");
+  rc = mp__pool_submit(p, j, 0, 1, 1, &src, 0, api);
   if (rc == MP_OK) {
-    mp__job_wait(j, MP_FOREVER, "mp_pool_apply");
+    mp__job_wait(j, MP_FOREVER, api);
     *res = j->results[0]; /* hand the bytes over, no copy */
     memset(&j->results[0], 0, sizeof j->results[0]);
   } else {
@@ -240,6 +253,15 @@ int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_
   }
   mp__job_unref(j);
   return rc;
+}
+
+int mp_pool_apply(mp_pool *p, const char *task, const void *arg, size_t len, mp_result *res) {
+  return apply(p, task, arg, len, NULL, res, "mp_pool_apply");
+}
+
+int mp_pool_apply_opts(mp_pool *p, const char *task, const void *arg, size_t len, const mp_call_options *call,
+                       mp_result *res) {
+  return apply(p, task, arg, len, call, res, "mp_pool_apply_opts");
 }
 
 /* A blocking map after its submit (which gave rc): waits for every item,
@@ -268,6 +290,7 @@ static job *map_job(mp_pool *p, const char *api, const char *task, size_t n, con
     return NULL;
   }
   if ((*rc = mp__check_task(api, task)) != MP_OK) return NULL;
+  if ((*rc = mp__call_options_check(api, opts ? opts->call : NULL)) != MP_OK) return NULL;
   job *j = blocking_job(p, JOB_MAP, task, n);
   if (!j) {
     *rc = mp__set_error(MP_ENOMEM, "%s: out of memory", api);
@@ -279,6 +302,7 @@ static job *map_job(mp_pool *p, const char *api, const char *task, size_t n, con
     /* Its caller waits anyway: it reports, so no other job's slow
      * callback on the callback thread can hold it up. */
     j->caller_reports = j->progress != NULL;
+    mp__job_take_call_options(p, j, opts->call);
   }
   return j;
 }
@@ -335,12 +359,14 @@ int mp_pool_map_async(mp_pool *p, const char *task, const mp_slice *in, size_t n
   if (!p) return mp__set_error(MP_EINVAL, "mp_pool_map_async: the pool is NULL");
   int rc = check_slices("mp_pool_map_async", in, n);
   if (rc == MP_OK) rc = mp__check_task("mp_pool_map_async", task);
+  if (rc == MP_OK) rc = mp__call_options_check("mp_pool_map_async", opts ? opts->call : NULL);
   if (rc != MP_OK) return rc;
   job *j = mp__job_new(p, JOB_MAP, task, n);
   if (!j) return mp__set_error(MP_ENOMEM, "mp_pool_map_async: out of memory");
   if (opts) {
     j->progress = opts->progress;
     j->progress_ud = opts->progress_ud;
+    mp__job_take_call_options(p, j, opts->call);
   }
   return submit_async(p, j, pick_chunksize(p, n, opts), in, cb, ud, out, "mp_pool_map_async");
 }

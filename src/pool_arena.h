@@ -78,6 +78,10 @@ typedef struct mp__task_record {
  * would otherwise cost the pool a wake-up per item, taken from the
  * workers' cores. */
 #define MP__TASK_RING_EACH 1u
+/* Its items are held to a time limit (their call's, or the pool's): the
+ * worker writes each item's start into its slot (which a pool without a
+ * task_timeout otherwise spares it: the header's `timed`). */
+#define MP__TASK_TIMED 2u
 #define MP__TAKE_STATE(seq, what) (((uint64_t)(uint32_t)(seq) << 32) | (uint32_t)(what))
 #define MP__TAKE_WHAT(state) ((uint32_t)(state))
 
@@ -153,7 +157,8 @@ typedef struct mp__arena_slot {
   volatile uint64_t chunk;       /* the chunk's seq; 0: none */
   volatile uint64_t record;      /* that chunk's record, as a ring offset */
   volatile uint64_t started_ns;  /* when the running item started (mp__now_coarse, ns),
-                                    kept only if the pool has a task_timeout */
+                                    kept only if the pool has a task_timeout or
+                                    the chunk's record says MP__TASK_TIMED */
   volatile uint32_t runs;        /* items started so far: names one run */
   uint8_t pad0[MP__ARENA_LINE - 36];
   volatile uint64_t res_tail;    /* result bytes published (the worker's) */

@@ -95,7 +95,7 @@ static void encode(uint8_t *dst, const job *j, size_t first, const chunk_src *sr
  * imap's consumer and a progress report want each outcome as it comes) or
  * once, at the chunk's end. */
 static uint32_t record_flags(const job *j) {
-  return (j->kind == JOB_IMAP || j->progress) ? MP__TASK_RING_EACH : 0;
+  return ((j->kind == JOB_IMAP || j->progress) ? MP__TASK_RING_EACH : 0) | (j->limit > 0 ? MP__TASK_TIMED : 0);
 }
 
 /* Into the ring, if it has room: MP_OK, MP_EFULL (or an error). The
@@ -207,7 +207,7 @@ int mp__pool_submit(mp_pool *p, job *j, size_t first, size_t n, size_t chunksize
     return MP_OK;
   }
   size_t published = 0, at = 0;
-  int rc = MP_OK;
+  int rc = MP_OK, own_limit = j->own_limit && j->limit > 0; /* j may go below */
   while (at < n) {
     uint32_t count = (uint32_t)(n - at < chunksize ? n - at : chunksize);
     int in_ring = !p->pending;
@@ -234,7 +234,9 @@ int mp__pool_submit(mp_pool *p, job *j, size_t first, size_t n, size_t chunksize
     mp__job_release(j); /* a job nobody holds any more goes */
   }
   mp__pool_wake_workers(p, published);
-  if (p->pending) mp__pool_poke(p); /* the scheduler moves them in as room frees */
+  /* The scheduler moves pending chunks in as room frees; and it must
+   * look at a call's own limit (it may sleep with none in mind). */
+  if (p->pending || own_limit) mp__pool_poke(p);
   mp__mutex_unlock(p->lock);
   return rc;
 }

@@ -151,6 +151,7 @@ int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud, c
   if (!p || !producer || !out)
     return mp__set_error(MP_EINVAL, "mp_pool_imap: %s is NULL", !p ? "the pool" : !producer ? "producer" : "out");
   int rc = mp__check_task("mp_pool_imap", task);
+  if (rc == MP_OK) rc = mp__call_options_check("mp_pool_imap", opts ? opts->call : NULL);
   if (rc != MP_OK) return rc;
   mp_iter *it = calloc(1, sizeof *it);
   if (!it) return mp__set_error(MP_ENOMEM, "mp_pool_imap: out of memory");
@@ -177,6 +178,7 @@ int mp_pool_imap(mp_pool *p, const char *task, mp_producer producer, void *ud, c
   }
   it->job->iter = it;
   it->job->ring = it->cap;
+  mp__job_take_call_options(p, it->job, opts ? opts->call : NULL);
   mp__mutex_lock(p->lock);
   if (p->state != POOL_RUNNING) {
     mp__mutex_unlock(p->lock);

@@ -71,6 +71,9 @@ struct job {
   job *next_done;
   mp_iter *iter;
   size_t ring;                /* imap: results is a ring of this many */
+  double limit;               /* seconds each item may run, from its start; 0: no limit
+                                 (its call's timeout, else the pool's task_timeout) */
+  int own_limit;              /* limit is its call's, not the pool's (for the message) */
 };
 
 /* A chunk in the task ring, by seq (the deque below). */
@@ -128,6 +131,8 @@ struct mp_pool {
   size_t initarg_len;
   unsigned max_tasks;
   double task_timeout;
+  double shortest_call_limit; /* the shortest call timeout ever submitted, 0: none: how
+                                 often the scheduler must look at running items */
   mp_object **objects;
   size_t nobjects;
   /* chunks in the ring: seq first_seq + i at chunks[(first_seq + i) % cap] */
@@ -170,6 +175,14 @@ int mp__check_task(const char *api, const char *task);
  * mp_wait waiting on the pool's jobs, and mp_pool_fileno's handle. Lock
  * held. */
 void mp__anchor_notify(pool_anchor *a);
+
+/* pool_callopts.c */
+int mp__call_options_check(const char *api, const mp_call_options *call);
+/* Holds j's items to call's timeout (or the pool's). Before its submit. */
+void mp__job_take_call_options(mp_pool *p, job *j, const mp_call_options *call);
+/* The limit (seconds, 0: none) that the item a worker runs from chunk
+ * seq is held to. Lock held. */
+double mp__pool_limit_of(mp_pool *p, uint64_t seq);
 
 /* pool_dispatch.c */
 typedef struct chunk_src {

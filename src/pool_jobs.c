@@ -18,6 +18,7 @@ job *mp__job_new(mp_pool *p, int kind, const char *task, size_t n) {
   j->first_fail = n;
   j->first_fail_status = MP_OK;
   j->pool_ref = 1;
+  j->limit = p->task_timeout;
   return j;
 }
 

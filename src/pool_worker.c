@@ -126,7 +126,7 @@ static int run_chunk(worker *w, mp_call *call, uint64_t at) {
     goto done;
   }
   mp_task_fn fn = mp__task_lookup(items.head.task);
-  int timed = w->a.h->timed != 0, ring_each = (rec->flags & MP__TASK_RING_EACH) != 0;
+  int timed = w->a.h->timed != 0 || (rec->flags & MP__TASK_TIMED) != 0, ring_each = (rec->flags & MP__TASK_RING_EACH) != 0;
   w->task = items.head.task;
   mp__atomic_store32(&s->state, MP__SLOT_HOLDING);
   char text[160];

@@ -148,8 +148,13 @@ static void fail_running(mp_pool *p, worker *w, chunk *c, const mp__arena_slot *
   int status = MP_ECRASHED;
   if (w->why == WHY_TIMEOUT) {
     status = MP_ETIMEDOUT;
-    snprintf(text, sizeof text, "task \"%s\" (item %llu) ran past the pool's task_timeout of %g s; its worker was killed",
-             j->task, (unsigned long long)index, p->task_timeout);
+    if (j->own_limit)
+      snprintf(text, sizeof text, "task \"%s\" (item %llu) ran past its call's timeout of %g s; its worker was killed",
+               j->task, (unsigned long long)index, j->limit);
+    else
+      snprintf(text, sizeof text,
+               "task \"%s\" (item %llu) ran past the pool's task_timeout of %g s; its worker was killed", j->task,
+               (unsigned long long)index, p->task_timeout);
   } else if (w->why == WHY_TERMINATE) {
     status = MP_ECANCELLED;
     snprintf(text, sizeof text, "the pool was terminated while task \"%s\" (item %llu) ran", j->task,
@@ -273,8 +278,10 @@ void mp__pool_replace_workers(mp_pool *p) {
 }
 
 /* ------------------------------------------------------------ timeouts */
+/* Each running item is held to its own call's limit (mp__pool_limit_of):
+ * calls with different limits share the workers. */
 double mp__pool_enforce_timeouts(mp_pool *p) {
-  if (p->task_timeout <= 0) return -1;
+  if (p->task_timeout <= 0 && p->shortest_call_limit <= 0) return -1;
   double now = mp__now_coarse(), next = -1;
   for (int i = 0; i < p->nworkers; i++) {
     worker *w = p->workers[i];
@@ -287,13 +294,19 @@ double mp__pool_enforce_timeouts(mp_pool *p) {
     double started = (double)s->started_ns * 1e-9;
     uint32_t r2 = mp__atomic_load32(&s->runs);
     if (st != MP__SLOT_RUNNING || r1 != r2) continue;
-    double due = started + p->task_timeout;
+    double limit = mp__pool_limit_of(p, seq);
+    if (limit <= 0) continue;
+    double due = started + limit;
     if (due <= now)
       mp__worker_kill_run(p, w, WHY_TIMEOUT, seq, r1);
     else if (next < 0 || due < next)
       next = due;
   }
-  /* An item that starts later is due later than a full timeout from now. */
-  if (p->outstanding && (next < 0 || next > now + p->task_timeout)) next = now + p->task_timeout;
+  /* An item that starts later is due later than a full timeout from now:
+   * the shortest any call may have (no worker says when an item starts). */
+  double shortest = p->task_timeout;
+  if (p->shortest_call_limit > 0 && (shortest <= 0 || p->shortest_call_limit < shortest))
+    shortest = p->shortest_call_limit;
+  if (p->outstanding && (next < 0 || next > now + shortest)) next = now + shortest;
   return next;
 }

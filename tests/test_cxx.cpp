@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -376,6 +377,26 @@ static void crash(void **state) {
   mp::process pr(crasher_task);
   EXPECT_THROW(mp::crashed_error, pr.get<int>(), MP_ECRASHED);
   assert_true(pr.exitcode() != 0);
+}
+
+// mp::call_options: one call's limit, shorter or longer than the pool's.
+static void call_timeouts(void **state) {
+  (void)state;
+  mp::pool p = small_pool(1, 0.3);
+  EXPECT_THROW(mp::timeout_error, p.apply(mp::call_options{0.2}, sleeper_task, 60.0), MP_ETIMEDOUT);
+  assert_int_equal(p.apply(mp::call_options{30}, sleeper_task, 0.6), 1); // over the pool's 0.3
+  auto slow = p.apply_async(mp::call_options{0.2}, sleeper_task, 60.0);
+  EXPECT_THROW(mp::timeout_error, slow.get(), MP_ETIMEDOUT);
+  const std::vector<double> in{0.01, 0.6, 0.01};
+  assert_true(p.map(mp::call_options{INFINITY}, sleeper_task, in).size() == 3);
+  EXPECT_THROW(mp::timeout_error, p.map(mp::call_options{0.2}, sleeper_task, std::vector<double>{60.0}),
+               MP_ETIMEDOUT);
+  mp::imap_options io;
+  io.timeout = 30;
+  int n = 0;
+  for (int v : p.imap(sleeper_task, in, io)) n += v;
+  assert_int_equal(n, 3);
+  EXPECT_THROW(mp::error, p.apply(mp::call_options{-1}, sleeper_task, 0.0), MP_EINVAL);
 }
 
 static void timeouts(void **state) {
@@ -953,6 +974,7 @@ int main(int argc, char **argv) {
       CXX_TEST(task_throws),
       CXX_TEST(crash),
       CXX_TEST(timeouts),
+      CXX_TEST(call_timeouts),
       CXX_TEST(cancel),
       CXX_TEST(callbacks),
       CXX_TEST(map_ranges),

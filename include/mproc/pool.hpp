@@ -122,6 +122,12 @@ struct imap_options {
   std::size_t chunksize = 0;
   bool unordered = false;
   std::size_t max_in_flight = 0;
+  double timeout = 0; ///< per item, as call_options::timeout
+};
+/** Options of one apply, apply_async or map call (mp_call_options),
+ * given first: pool.apply_async(mp::call_options{0.5}, task, arg). */
+struct call_options {
+  double timeout = 0; ///< seconds per item; 0: the pool's task_timeout; INFINITY: none
 };
 
 namespace detail {
@@ -256,12 +262,26 @@ public:
     return apply_bytes(name, bytes.data(), bytes.size()).template value<R>();
   }
 
+  /** apply held to o.timeout instead of the pool's task_timeout (an item
+   * over it throws mp::timeout_error). */
+  template <class R, class A> R apply(const call_options &o, const task<R, A> &t, const detail::same_t<A> &arg) {
+    const std::string bytes = encode<A>(arg);
+    const mp_call_options c = c_options(o);
+    return apply_bytes(t.name, bytes.data(), bytes.size(), &c).template value<R>();
+  }
+
   // apply_async: submits one task; the future-like job comes back at once.
   template <class R, class A> async_result<R> apply_async(const task<R, A> &t, const detail::same_t<A> &arg) {
     return submit<R>(t.name, encode<A>(arg), nullptr, nullptr);
   }
   template <class R> async_result<R> apply_async(const task<R, void> &t) {
     return submit<R>(t.name, std::string(), nullptr, nullptr);
+  }
+  /** apply_async held to o.timeout instead of the pool's task_timeout. */
+  template <class R, class A>
+  async_result<R> apply_async(const call_options &o, const task<R, A> &t, const detail::same_t<A> &arg) {
+    const mp_call_options c = c_options(o);
+    return submit<R>(t.name, encode<A>(arg), nullptr, nullptr, &c);
   }
   /** With callbacks (any copyable callables; nullptr for none), run on
    * the pool's callback thread before the job counts as ready:
@@ -296,6 +316,12 @@ public:
    * (mp::task_error, mp::crashed_error, ...) once every item is done. */
   template <class R, class Range> std::vector<R> map(const char *name, const Range &in, std::size_t chunksize = 0) {
     return map_as<R, std::decay_t<decltype(*std::begin(in))>>(name, in, chunksize);
+  }
+  /** map with each item held to o.timeout instead of the pool's. */
+  template <class R, class A, class Range>
+  std::vector<R> map(const call_options &o, const task<R, A> &t, const Range &in, std::size_t chunksize = 0) {
+    const mp_call_options c = c_options(o);
+    return map_as<R, A>(t.name, in, chunksize, &c);
   }
 
   /** map without waiting (mp_pool_map_async): the items are encoded and
@@ -340,13 +366,20 @@ public:
   explicit operator bool() const noexcept { return h_.get() != nullptr; }
 
 private:
+  static mp_call_options c_options(const call_options &o) noexcept {
+    mp_call_options c{};
+    c.timeout = o.timeout;
+    return c;
+  }
   template <class R, class OnResult, class OnError>
-  async_result<R> submit(const char *name, const std::string &bytes, OnResult on_result, OnError on_error) {
+  async_result<R> submit(const char *name, const std::string &bytes, OnResult on_result, OnError on_error,
+                         const mp_call_options *call = nullptr) {
     mp_async *a = nullptr;
     if constexpr (std::is_null_pointer_v<OnResult> && std::is_null_pointer_v<OnError>) {
       (void)on_result;
       (void)on_error;
-      detail::check(mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), nullptr, nullptr, &a));
+      detail::check(
+          mp_pool_apply_async_opts(h_.get(), name, bytes.data(), bytes.size(), call, nullptr, nullptr, &a));
       return async_result<R>(adopt, a);
     } else {
       auto box = std::make_unique<detail::callback_box>();
@@ -386,8 +419,9 @@ private:
           }
         }
       };
-      detail::check(mp_pool_apply_async(h_.get(), name, bytes.data(), bytes.size(), &detail::callback_box::run,
-                                        box.get(), &a)); // on failure the callback never runs: box frees it
+      detail::check(mp_pool_apply_async_opts(h_.get(), name, bytes.data(), bytes.size(), call,
+                                             &detail::callback_box::run, box.get(),
+                                             &a)); // on failure the callback never runs: box frees it
       box.release(); // the callback's now: it frees it when it has run
       return async_result<R>(adopt, a);
     }
@@ -399,6 +433,9 @@ private:
     c.chunksize = o.chunksize;
     c.unordered = o.unordered ? 1 : 0;
     c.max_in_flight = o.max_in_flight;
+    mp_call_options call{};
+    call.timeout = o.timeout;
+    c.call = &call;
     mp_iter *it = nullptr;
     const int rc = mp_pool_imap(h_.get(), name, &detail::producer_base::call, src.get(), &c, &it);
     if (rc != MP_OK) {
@@ -425,7 +462,8 @@ private:
     return async_map<R>(adopt, a);
   }
   /** map, each item encoded as an A. */
-  template <class R, class A, class Range> std::vector<R> map_as(const char *name, const Range &in, std::size_t chunksize) {
+  template <class R, class A, class Range>
+  std::vector<R> map_as(const char *name, const Range &in, std::size_t chunksize, const mp_call_options *call = nullptr) {
     static_assert(!std::is_void_v<R>, "mp::pool::map: the task must return a value (use apply_async for one that does not)");
     std::vector<std::string> bytes;
     for (const auto &item : in) bytes.push_back(encode<A>(item));
@@ -435,6 +473,7 @@ private:
     std::vector<mp::result> out(bytes.size());
     mp_map_options o{};
     o.chunksize = chunksize;
+    o.call = call;
     const int rc = mp_pool_map_slices(h_.get(), name, slices.empty() ? nullptr : slices.data(), slices.size(),
                                       raw.empty() ? nullptr : raw.data(), &o);
     const std::string text = rc == MP_OK ? std::string() : std::string(mp_last_error());
@@ -450,9 +489,9 @@ private:
     for (auto &r : out) values.push_back(r.template value<R>());
     return values;
   }
-  mp::result apply_bytes(const char *name, const void *arg, std::size_t len) {
+  mp::result apply_bytes(const char *name, const void *arg, std::size_t len, const mp_call_options *call = nullptr) {
     mp::result r;
-    detail::check(mp_pool_apply(h_.get(), name, arg, len, r.get()));
+    detail::check(mp_pool_apply_opts(h_.get(), name, arg, len, call, r.get()));
     return r;
   }
   detail::handle<mp_pool, detail::free_pool> h_;
