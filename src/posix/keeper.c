@@ -16,8 +16,9 @@
  * never sees it and no zombie is left), that holds the read end of a pipe
  * only this process writes. The parent writes the pid of each child it
  * starts, and of each it reaps; when the pipe ends (the parent is gone,
- * however it ended), the keeper SIGKILLs every pid it was told is live,
- * stopped or not, and exits. The keeper blocks every signal, so only
+ * however it ended), the keeper wakes every pid it was told is live
+ * (SIGCONT), gives them a second to end by their own watchers, SIGKILLs
+ * those still there, and exits. The keeper blocks every signal, so only
  * SIGKILL or SIGSTOP stops it early; a parent whose keeper is gone (its
  * write fails) starts another at the next child. */
 #define _GNU_SOURCE
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -134,6 +136,17 @@ static void keep(int rd, const mp__fd_census *census) {
     }
     have -= whole * sizeof *buf;
     if (have) memmove(buf, (char *)buf + whole * sizeof *buf, have);
+  }
+  /* Let each child end its own way first: a running one's watcher takes
+   * with it what it made (a manager's socket file), and a stopped one,
+   * woken, does the same. Those still there after a second are killed. */
+  for (size_t i = 0; i < keeper_n; i++) kill((pid_t)keeper_pids[i], SIGCONT);
+  for (int round = 0; round < 20; round++) {
+    int left = 0;
+    for (size_t i = 0; i < keeper_n; i++) left += kill((pid_t)keeper_pids[i], 0) == 0;
+    if (!left) break;
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    nanosleep(&nap, NULL);
   }
   for (size_t i = 0; i < keeper_n; i++) kill((pid_t)keeper_pids[i], SIGKILL);
   _exit(0);
