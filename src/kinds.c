@@ -12,6 +12,7 @@ static const mp__kind_info kinds[] = {
     {MP__KIND_CONDITION, "a condition", mp__condition_import},
     {MP__KIND_SHM, "shared memory", mp__shm_import},
     {MP__KIND_MANAGER, "a manager", mp__manager_import},
+    {MP__KIND_OSHANDLE, "a handle", mp__oshandle_import},
 };
 
 const mp__kind_info *mp__kind_find(uint32_t kind) {

@@ -34,5 +34,6 @@ int mp__barrier_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp
 int mp__condition_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
 int mp__shm_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
 int mp__manager_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
+int mp__oshandle_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
 
 #endif
