@@ -1349,8 +1349,13 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);
  * (mp_async_ready, mp_queue_get with timeout 0, mp_conn_poll(c, 0)) say
  * what is ready.
  * @{ */
-/** A file descriptor (POSIX) or a HANDLE (Windows), as an integer. */
-typedef intptr_t mp_os_handle;
+/** A file descriptor (POSIX) or a HANDLE (Windows, where a SOCKET is cast
+ * to one): what the pollable handles give and mp_oshandle takes. */
+#if defined(_WIN32)
+typedef void *mp_os_handle;
+#else
+typedef int mp_os_handle;
+#endif
 /** What mp_waitable::obj is. */
 enum mp_wait_kind {
   MP_WAIT_ASYNC = 1,   /**< an mp_async* */
@@ -1987,6 +1992,81 @@ MPROC_API mp_object *mp_shm_obj(mp_shm *s);
  * that object is not shared memory. Never blocks.
  */
 MPROC_API mp_shm *mp_call_shm(mp_call *call, size_t i);
+/** @} */
+
+/** @defgroup oshandle OS handles
+ * A file descriptor (POSIX) or HANDLE (Windows) of this process handed to
+ * the children it is listed for (mp_oshandle_obj in the options'
+ * objects, mp_call_oshandle in the child): an open file, a pipe, a
+ * socket; a listening socket handed to a pool's workers, each accepting
+ * on it, is a prefork server. It reaches only the children whose options
+ * list it (POSIX: close-on-exec, and every descriptor not listed is
+ * closed in the child; Windows: handed with
+ * PROC_THREAD_ATTRIBUTE_HANDLE_LIST, never inheritable otherwise), a
+ * pool's replacement workers included. Parent and children share the one
+ * open file (its offset, its flags) as after dup().
+ *
+ * Windows: files, pipes and other kernel handles are duplicated with
+ * DuplicateHandle. A SOCKET is passed the same way, which Windows
+ * supports only for sockets of the base providers (no layered service
+ * providers); WSADuplicateSocket is not used.
+ * @{ */
+/* mp_os_handle: see "Waiting on many". */
+typedef struct mp_oshandle mp_oshandle; /**< An OS handle to hand to children. */
+/**
+ * Wraps a copy of an OS handle, to list in children's options. The
+ * library duplicates h (dup / DuplicateHandle): the caller keeps h and
+ * may close it at any time, even right after a start; the copy lives
+ * until mp_oshandle_free and the last pool holding it are done.
+ * @param out gets the object; free it with mp_oshandle_free.
+ * @param h an open descriptor / HANDLE of this process.
+ * @retval MP_OK made.
+ * @retval MP_EINVAL out NULL, or h not open (-1, INVALID_HANDLE_VALUE, a
+ *         closed descriptor).
+ * @retval MP_EBOOTSTRAP before mp_main().
+ * @retval MP_ENOMEM out of memory.
+ * @retval MP_ESYS the OS refused the copy (e.g. out of descriptors).
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_oshandle_create(mp_oshandle **out, mp_os_handle h);
+/**
+ * The library's copy in this process (not the h given to create).
+ * @param x the object.
+ * @return the descriptor / HANDLE, owned by x: do not close it; -1 (or
+ * INVALID_HANDLE_VALUE) for NULL. Never blocks.
+ */
+MPROC_API mp_os_handle mp_oshandle_get(mp_oshandle *x);
+/**
+ * Closes this process's copy (once no pool here holds it). Children keep
+ * theirs. In a task, an object from the call belongs to the call and this
+ * does nothing.
+ * @param x the object; NULL is fine.
+ * @return NULL. Never fails. Never blocks.
+ */
+MPROC_API mp_oshandle *mp_oshandle_free(mp_oshandle *x);
+/**
+ * The handle as an object, to list in a child's options.
+ * @param x the object.
+ * @return the object (valid as long as x); NULL for NULL. Never blocks.
+ */
+MPROC_API mp_object *mp_oshandle_obj(mp_oshandle *x);
+/**
+ * In a task: the i-th object of its options, as an OS handle.
+ * @param call the task's call.
+ * @param i the object's place in the options' objects.
+ * @param out gets the descriptor / HANDLE. It belongs to the call (in a
+ *        pool, to the worker: every task of that worker gets the same
+ *        one): use it during the task, never close it; dup it to keep it
+ *        past the task. It is close-on-exec / not inheritable.
+ * @retval MP_OK *out set.
+ * @retval MP_EINVAL call or out NULL, i out of range, or object i is of
+ *         another kind ("mp_call_oshandle: object 0 is a queue, not a
+ *         handle"); *out is then -1 / INVALID_HANDLE_VALUE.
+ *
+ * Never blocks.
+ */
+MPROC_API int mp_call_oshandle(mp_call *call, size_t i, mp_os_handle *out);
 /** @} */
 
 /** @defgroup manager Manager

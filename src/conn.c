@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "wait.h"
 #include "deadline.h"
+#include "kinds.h"
 #include "wire.h"
 
 struct mp_conn {
@@ -180,13 +181,10 @@ static int conn_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__
   return MP_OK;
 }
 
-int mp__conn_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                    mp_object **out) {
-  mp__rd r;
-  mp__rd_init(&r, blob, bloblen);
-  uint32_t flags = mp__rd_u32(&r);
+int mp__conn_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out) {
+  uint32_t flags = mp__rd_u32(r);
   size_t want = (size_t)((flags & CONN_CAN_READ) != 0) + (size_t)((flags & CONN_CAN_WRITE) != 0);
-  if (r.failed || r.off != r.len || (flags & ~3u) || want == 0 || want != nhandles)
+  if (r->failed || r->off != r->len || (flags & ~3u) || want == 0 || want != nhandles)
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: connection description");
   size_t k = 0;
   mp__handle rd = (flags & CONN_CAN_READ) ? handles[k++] : MP__NO_HANDLE;

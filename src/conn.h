@@ -4,8 +4,6 @@
 
 #include "core.h"
 
-int mp__conn_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                    mp_object **out);
 void mp__conn_release(mp_conn *c);
 /* Tests: the most this end allocates for one message it receives, to see
  * what running out of memory does. */

@@ -39,7 +39,8 @@ enum mp__kind {
   MP__KIND_BARRIER = 6,
   MP__KIND_CONDITION = 7,
   MP__KIND_SHM = 8,
-  MP__KIND_MANAGER = 9
+  MP__KIND_MANAGER = 9,
+  MP__KIND_OSHANDLE = 10
 };
 
 typedef struct mp__object_ops {

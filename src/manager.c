@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kinds.h"
 #include "manager.h"
 #include "manager_client.h"
 
@@ -203,24 +204,21 @@ static int manager_export(mp_object *o, mp__handle *handles, size_t *nhandles, m
   return lanes->ops->export_to(lanes, handles, nhandles, blob);
 }
 
-int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                       mp_object **out) {
-  mp__rd r;
+int mp__manager_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out) {
   char name[MP__ENDPOINT_NAME_MAX];
   (void)handles;
-  mp__rd_init(&r, blob, bloblen);
-  uint32_t version = mp__rd_u32(&r);
-  int bad_name = mp__rd_str(&r, name, sizeof name);
-  const uint8_t *token = mp__rd_take(&r, MP__MGR_TOKEN_LEN);
+  uint32_t version = mp__rd_u32(r);
+  int bad_name = mp__rd_str(r, name, sizeof name);
+  const uint8_t *token = mp__rd_take(r, MP__MGR_TOKEN_LEN);
   /* The rest is the lane region's own description: its size is looked at
    * first, so a hostile one never makes this process map anything else. */
-  mp__rd peek = r;
+  mp__rd peek = *r;
   uint64_t size = mp__rd_u64(&peek);
-  if (r.failed || bad_name || version != BLOB_VERSION || nhandles != 1 || !name[0] || peek.failed ||
+  if (r->failed || bad_name || version != BLOB_VERSION || nhandles != 1 || !name[0] || peek.failed ||
       peek.off != peek.len || size != MP__LANE_REGION_SIZE)
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: manager description");
   mp_object *lanes = NULL;
-  int rc = mp__shm_import(handles, nhandles, &r, &lanes);
+  int rc = mp__shm_import(handles, nhandles, r, &lanes);
   if (rc != MP_OK) return rc;
   mp_shm *shm = (mp_shm *)lanes;
   if ((rc = mp__lane_region_check(mp_shm_ptr(shm), mp_shm_size(shm))) != MP_OK) {

@@ -14,8 +14,6 @@ int mp__manager_serve(mp_call *call);
 /* The ready message the server sends on that pipe: one status byte, 0 and
  * then the endpoint name, or non-zero and then the reason it failed. */
 
-int mp__manager_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                       mp_object **out);
 void mp__manager_release(mp_manager *m);
 /* The manager's connection, for the proxies (src/manager_client.h). */
 struct mp__mgr_client *mp__manager_client(mp_manager *m);

@@ -1,31 +1,16 @@
 /* Shareable objects: how a worker rebuilds what its parent listed. */
-#include "core.h"
-#include "conn.h"
-#include "manager.h"
-#include "queue.h"
-#include "sync.h"
+#include "kinds.h"
 
 int mp__object_import(uint32_t kind, const mp__handle *handles, size_t nhandles,
                       const uint8_t *blob, size_t bloblen, mp_object **out) {
   *out = NULL;
-  switch (kind) {
-  case MP__KIND_CONN:
-    return mp__conn_import(handles, nhandles, blob, bloblen, out);
-  case MP__KIND_QUEUE:
-    return mp__queue_import(handles, nhandles, blob, bloblen, out);
-  case MP__KIND_MANAGER:
-    return mp__manager_import(handles, nhandles, blob, bloblen, out);
-  case MP__KIND_LOCK:
-  case MP__KIND_SEMAPHORE:
-  case MP__KIND_EVENT:
-  case MP__KIND_BARRIER:
-  case MP__KIND_CONDITION:
-  case MP__KIND_SHM:
-    return mp__sync_import(kind, handles, nhandles, blob, bloblen, out);
-  default:
+  const mp__kind_info *k = mp__kind_find(kind);
+  if (!k)
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: unknown object kind %lu",
                          (unsigned long)kind);
-  }
+  mp__rd r;
+  mp__rd_init(&r, blob, bloblen);
+  return k->import(handles, nhandles, &r, out);
 }
 
 void mp__object_init(mp_object *o, const mp__object_ops *ops) {
@@ -55,18 +40,8 @@ void mp__objects_after_task(mp_object **objects, size_t n) {
 }
 
 const char *mp__kind_phrase(int kind) {
-  switch (kind) {
-  case MP__KIND_CONN: return "a connection";
-  case MP__KIND_QUEUE: return "a queue";
-  case MP__KIND_LOCK: return "a lock";
-  case MP__KIND_SEMAPHORE: return "a semaphore";
-  case MP__KIND_EVENT: return "an event";
-  case MP__KIND_BARRIER: return "a barrier";
-  case MP__KIND_CONDITION: return "a condition";
-  case MP__KIND_SHM: return "shared memory";
-  case MP__KIND_MANAGER: return "a manager";
-  default: return "an object of an unknown kind";
-  }
+  const mp__kind_info *k = kind > 0 ? mp__kind_find((uint32_t)kind) : NULL;
+  return k ? k->phrase : "an object of an unknown kind";
 }
 
 int mp__objects_check(const char *api, mp_object *const *objects, size_t n) {

@@ -165,6 +165,11 @@ int mp__stray_children(void);
  * timeouts. */
 int mp__pipe(mp__handle *read_end, mp__handle *write_end);
 void mp__handle_close(mp__handle h);     /* accepts MP__NO_HANDLE */
+/* A copy of the caller's descriptor/HANDLE h that this process owns,
+ * never inherited by a child mp__spawn was not told to hand it to (POSIX:
+ * close-on-exec; Windows: not inheritable). MP_EINVAL when h is not an
+ * open descriptor/handle, MP_ESYS when the OS refuses; messages name api. */
+int mp__handle_dup(mp__handle h, mp__handle *out, const char *api);
 /* Reads 1..cap bytes: MP_OK with *got > 0; MP_ECLOSED at end of stream
  * (every writer gone); MP_ETIMEDOUT if nothing came within timeout. */
 int mp__read(mp__handle h, void *buf, size_t cap, size_t *got, double timeout);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kinds.h"
 #include "queue_internal.h"
 #include "wait.h"
 
@@ -184,15 +185,12 @@ static int queue_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp_
   return MP_OK;
 }
 
-int mp__queue_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                     mp_object **out) {
-  mp__rd r;
-  mp__rd_init(&r, blob, bloblen);
-  uint32_t present = mp__rd_u32(&r);
-  uint64_t warm = mp__rd_u64(&r), store = mp__rd_u64(&r);
+int mp__queue_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out) {
+  uint32_t present = mp__rd_u32(r);
+  uint64_t warm = mp__rd_u64(r), store = mp__rd_u64(r);
   size_t want = 0;
   for (int i = 0; i < H_COUNT; i++) want += (present >> i) & 1u;
-  if (r.failed || r.off != r.len || (present >> H_COUNT) || !(present & 1u) || want != nhandles ||
+  if (r->failed || r->off != r->len || (present >> H_COUNT) || !(present & 1u) || want != nhandles ||
       !sizes_ok(store, warm))
     return mp__set_error(MP_EPROTO, "malformed bootstrap message: queue description");
   mp_queue *q = queue_new();

@@ -4,8 +4,6 @@
 
 #include "core.h"
 
-int mp__queue_import(const mp__handle *handles, size_t nhandles, const uint8_t *blob, size_t bloblen,
-                     mp_object **out);
 void mp__queue_release(mp_queue *q);
 
 /* mp_queue_create with a store ring of store bytes and a warm ring of warm

@@ -108,25 +108,3 @@ int mp__sync_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf
   mp__sync_seg_export(&((mp__sync_obj *)o)->seg, handles, nhandles, blob);
   return MP_OK;
 }
-
-int mp__sync_import(uint32_t kind, const mp__handle *handles, size_t nhandles, const uint8_t *blob,
-                    size_t bloblen, mp_object **out) {
-  mp__rd r;
-  mp__rd_init(&r, blob, bloblen);
-  switch (kind) {
-  case MP__KIND_LOCK:
-    return mp__lock_import(handles, nhandles, &r, out);
-  case MP__KIND_SEMAPHORE:
-    return mp__semaphore_import(handles, nhandles, &r, out);
-  case MP__KIND_EVENT:
-    return mp__event_import(handles, nhandles, &r, out);
-  case MP__KIND_BARRIER:
-    return mp__barrier_import(handles, nhandles, &r, out);
-  case MP__KIND_CONDITION:
-    return mp__condition_import(handles, nhandles, &r, out);
-  case MP__KIND_SHM:
-    return mp__shm_import(handles, nhandles, &r, out);
-  default:
-    return mp__set_error(MP_EPROTO, "malformed bootstrap message: unknown object kind %lu", (unsigned long)kind);
-  }
-}

@@ -11,7 +11,7 @@
 #ifndef MPROC_SYNC_H
 #define MPROC_SYNC_H
 
-#include "core.h"
+#include "kinds.h"
 
 #define MP__SYNC_PAGE 4096
 /* A condition's segment: room for MP_CONDITION_MAX_WAITERS waiters of 16
@@ -52,18 +52,8 @@ int mp__sync_seg_import(mp__sync_seg *s, int kind, const mp__handle *handles, si
 /* Export function shared by the kinds whose object is just a segment. */
 int mp__sync_export(mp_object *o, mp__handle *handles, size_t *nhandles, mp__buf *blob);
 
-/* Object layer: every kind from MP__KIND_LOCK to MP__KIND_SHM. */
-int mp__sync_import(uint32_t kind, const mp__handle *handles, size_t nhandles, const uint8_t *blob,
-                    size_t bloblen, mp_object **out);
-
-/* Each kind's import (whole blob), and the destruction of one (the
- * object's last reference gone, or one half made). */
-int mp__lock_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
-int mp__semaphore_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
-int mp__event_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
-int mp__barrier_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
-int mp__condition_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
-int mp__shm_import(const mp__handle *handles, size_t nhandles, mp__rd *r, mp_object **out);
+/* The destruction of each kind (the object's last reference gone, or one
+ * half made). Their imports are in src/kinds.h. */
 void mp__lock_release(mp_lock *l);
 void mp__semaphore_release(mp_semaphore *s);
 void mp__event_release(mp_event *e);

@@ -276,7 +276,7 @@ static mp_conn *raw_reader(mp__handle *wr) {
   TU_CHECK(mp__pipe(&rd, wr), MP_OK);
   uint8_t blob[4] = {1, 0, 0, 0}; /* can read */
   mp_object *o = NULL;
-  TU_CHECK(mp__conn_import(&rd, 1, blob, sizeof blob, &o), MP_OK);
+  TU_CHECK(mp__object_import(MP__KIND_CONN, &rd, 1, blob, sizeof blob, &o), MP_OK);
   return (mp_conn *)o;
 }
 

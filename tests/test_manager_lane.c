@@ -411,17 +411,17 @@ static void hostile_descriptions_are_refused(void **state) {
   uint8_t *copy = malloc(blob.len + 8);
   /* Every truncation, a wrong version, no handle, and a wrong size. */
   for (size_t len = 0; len < blob.len; len++)
-    TU_CHECK(mp__manager_import(hs, nh, blob.data, len, &out), MP_EPROTO);
+    TU_CHECK(mp__object_import(MP__KIND_MANAGER, hs, nh, blob.data, len, &out), MP_EPROTO);
   memcpy(copy, blob.data, blob.len);
   copy[0] ^= 1;
-  TU_CHECK(mp__manager_import(hs, nh, copy, blob.len, &out), MP_EPROTO);
-  TU_CHECK(mp__manager_import(hs, 0, blob.data, blob.len, &out), MP_EPROTO);
+  TU_CHECK(mp__object_import(MP__KIND_MANAGER, hs, nh, copy, blob.len, &out), MP_EPROTO);
+  TU_CHECK(mp__object_import(MP__KIND_MANAGER, hs, 0, blob.data, blob.len, &out), MP_EPROTO);
   memcpy(copy, blob.data, blob.len);
   copy[blob.len - 8] ^= 0x10; /* the region's size */
-  TU_CHECK(mp__manager_import(hs, nh, copy, blob.len, &out), MP_EPROTO);
+  TU_CHECK(mp__object_import(MP__KIND_MANAGER, hs, nh, copy, blob.len, &out), MP_EPROTO);
   memcpy(copy, blob.data, blob.len);
   memset(copy + blob.len, 0, 8);
-  TU_CHECK(mp__manager_import(hs, nh, copy, blob.len + 8, &out), MP_EPROTO);
+  TU_CHECK(mp__object_import(MP__KIND_MANAGER, hs, nh, copy, blob.len + 8, &out), MP_EPROTO);
   assert_null(out);
   free(copy);
   mp__buf_release(&blob);

@@ -99,7 +99,7 @@ static void bad_arguments(void **state) {
   assert_int_equal(mp_wait(set, 3, 0), MP_ESTATE);
   assert_int_equal(mp_wait(set, 2, -2.0), MP_EINVAL);
   assert_int_equal(mp_wait(set, (size_t)MP_WAIT_MAX + 1, 0), MP_ETOOBIG);
-  mp_os_handle h = 5;
+  mp_os_handle h = (mp_os_handle)5;
   assert_int_equal(mp_conn_fileno(NULL, &h), MP_EINVAL);
   assert_int_equal(mp_conn_fileno(rx, NULL), MP_EINVAL);
   assert_int_equal(mp_conn_fileno(tx, &h), MP_ESTATE);
@@ -401,9 +401,9 @@ static void queue_handle_in_an_event_loop(void **state) {
   TU_CHECK(mp_queue_fileno(q, &h), MP_OK);
   TU_CHECK(mp_queue_fileno(q, &again), MP_OK);
   assert_true(h == again);
-  mp_os_handle unset = 5;
+  mp_os_handle unset = (mp_os_handle)5;
   assert_int_equal(mp_queue_fileno(NULL, &unset), MP_EINVAL);
-  assert_true(unset == -1);
+  assert_true(unset == (mp_os_handle)-1);
   assert_int_equal(mp_queue_fileno(q, NULL), MP_EINVAL);
   assert_false(inheritable(h));
   assert_false(os_wait_one(h, 0.05));

@@ -354,6 +354,29 @@ private:
   detail::handle<mp_shm, detail::free_shm> h_;
 };
 
+// ------------------------------------------------------------- OS handles
+/** An OS descriptor (POSIX) / HANDLE (Windows) to hand to children
+ * (mp_oshandle). The library keeps its own copy: the one given stays the
+ * caller's. In a task, ctx.os_handle(i) gives a wrapper whose handle
+ * belongs to the call (do not close it; dup it to keep it). */
+class os_handle {
+public:
+  explicit os_handle(mp_os_handle h) {
+    mp_oshandle *x = nullptr;
+    detail::check(mp_oshandle_create(&x, h));
+    h_.reset(x);
+  }
+  os_handle(adopt_t, mp_oshandle *x) noexcept : h_(x) {}
+  /** The library's copy in this process (owned by this object). */
+  mp_os_handle native() const noexcept { return mp_oshandle_get(h_.get()); }
+  object obj() const noexcept { return mp_oshandle_obj(h_.get()); }
+  mp_oshandle *get() const noexcept { return h_.get(); }
+  explicit operator bool() const noexcept { return h_.get() != nullptr; }
+
+private:
+  detail::handle<mp_oshandle, detail::free_oshandle> h_;
+};
+
 } // namespace mp
 
 #endif /* MPROC_CXX_OBJECTS_HPP */

@@ -26,6 +26,12 @@ public:
   mp::condition condition(std::size_t i) const { return mp::condition(adopt, got(mp_call_condition(call_, i))); }
   mp::shared_memory shared_memory(std::size_t i) const { return mp::shared_memory(adopt, got(mp_call_shm(call_, i))); }
   mp::manager manager(std::size_t i) const { return mp::manager(adopt, got(mp_call_manager(call_, i))); }
+  /** The i-th object as an OS handle: the descriptor / HANDLE, the call's. */
+  mp_os_handle os_handle(std::size_t i) const {
+    mp_os_handle h;
+    if (mp_call_oshandle(call_, i, &h) != MP_OK) throw error(MP_EINVAL, mp_last_error());
+    return h;
+  }
   mp_call *get() const noexcept { return call_; }
 
 private:

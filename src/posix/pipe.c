@@ -144,3 +144,16 @@ int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n) {
   }
   return MP_OK;
 }
+
+int mp__handle_dup(mp__handle h, mp__handle *out, const char *api) {
+  *out = MP__NO_HANDLE;
+  if (h < 0 || h > INT_MAX) return mp__set_error(MP_EINVAL, "%s: %lld is not a descriptor", api, (long long)h);
+  /* Above the standard three, so a child's 0-2 are never it by accident. */
+  int fd = fcntl((int)h, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) {
+    if (errno == EBADF) return mp__set_error(MP_EINVAL, "%s: descriptor %d is not open", api, (int)h);
+    return mp__posix_error(MP_ESYS, errno, api);
+  }
+  *out = fd;
+  return MP_OK;
+}

@@ -188,3 +188,17 @@ int mp__write_parts(mp__handle h, const mp__iovec *parts, size_t n) {
   }
   return MP_OK;
 }
+
+int mp__handle_dup(mp__handle h, mp__handle *out, const char *api) {
+  *out = MP__NO_HANDLE;
+  if (h == MP__NO_HANDLE || h == 0) return mp__set_error(MP_EINVAL, "%s: not a valid HANDLE", api);
+  HANDLE dup = NULL;
+  /* Not inheritable: mp__spawn makes it so only for the child it is listed for. */
+  if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)h, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+    DWORD err = GetLastError();
+    if (err == ERROR_INVALID_HANDLE) return mp__set_error(MP_EINVAL, "%s: the HANDLE is not open", api);
+    return mp__win_error(MP_ESYS, err, api);
+  }
+  *out = (mp__handle)dup;
+  return MP_OK;
+}
