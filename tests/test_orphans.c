@@ -180,6 +180,54 @@ static int stopped_middle(mp_call *call) {
   return 0;
 }
 
+/* Stops each child the moment its start returns, before (with fork) it
+ * has closed what it inherited: found by a header-only attack, such a
+ * child kept the keeper's pipe open, the keeper never saw its parent end,
+ * and every child stayed. Reports 8 pids: 4 stopped, 4 running. */
+static int stopped_at_once_middle(mp_call *call) {
+  mp_conn *c = mp_call_conn(call, 0);
+  int64_t pids[8];
+  mp_process *kids[8];
+  for (int i = 0; i < 8; i++) {
+    if (mp_process_start(&kids[i], "sleep_forever", NULL, 0, NULL) != MP_OK) return mp_call_fail(call, "start");
+    pids[i] = mp_process_pid(kids[i]);
+    if (i % 2 == 0) kill((pid_t)pids[i], SIGSTOP);
+  }
+  if (mp_conn_send(c, pids, sizeof pids) != MP_OK) return 1;
+  mp__sleep(120);
+  return 0;
+}
+
+static void children_stopped_at_their_start_die_with_a_killed_parent(void **state) {
+  (void)state;
+  mp_conn *a, *b;
+  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
+  mp_object *objs[1] = {mp_conn_obj(b)};
+  mp_process_options o = {0};
+  o.objects = objs;
+  o.nobjects = 1;
+  mp_process *p = NULL;
+  TU_CHECK(mp_process_start(&p, "stopped_at_once_middle", NULL, 0, &o), MP_OK);
+  b = mp_conn_free(b);
+  int64_t pids[8];
+  size_t len = 0;
+  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 60), MP_OK);
+  assert_int_equal(len, sizeof pids);
+  TU_CHECK(mp_process_kill(p), MP_OK);
+  TU_CHECK(mp_process_join(p, 10), MP_OK);
+  int all_gone = 1;
+  for (int i = 0; i < 8; i++) {
+    if (!tu_wait_gone(pids[i], 5.0)) {
+      print_error("child %d (pid %lld) outlived its parent\n", i, (long long)pids[i]);
+      kill((pid_t)pids[i], SIGKILL);
+      all_gone = 0;
+    }
+  }
+  assert_true(all_gone);
+  mp_process_free(p);
+  mp_conn_free(a);
+}
+
 static void stopped_children_die_with_a_killed_parent(void **state) {
   (void)state;
   mp_conn *a, *b;
@@ -222,6 +270,7 @@ int main(int argc, char **argv) {
   MP_REGISTER(leave_manager_behind);
 #ifndef _WIN32
   MP_REGISTER(stopped_middle);
+  MP_REGISTER(stopped_at_once_middle);
   MP_REGISTER(my_pid);
 #endif
   tu_main(argc, argv);
@@ -231,6 +280,7 @@ int main(int argc, char **argv) {
       TU_TEST(a_manager_left_by_its_owner_takes_its_name_with_it),
 #ifndef _WIN32
       TU_TEST(stopped_children_die_with_a_killed_parent),
+      TU_TEST(children_stopped_at_their_start_die_with_a_killed_parent),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

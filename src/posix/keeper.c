@@ -15,8 +15,9 @@
  * its own, not this one's child (a double fork, so the program's wait()
  * never sees it and no zombie is left), that holds the read end of a pipe
  * only this process writes. The parent writes the pid of each child it
- * starts, and of each it reaps; when the pipe ends (the parent is gone,
- * however it ended), the keeper wakes every pid it was told is live
+ * starts, and of each it reaps; when the parent is gone (however it
+ * ended: its pidfd on Linux, else a look every 50 ms, and the pipe's
+ * end), the keeper wakes every pid it was told is live
  * (SIGCONT), gives them a second to end by their own watchers, SIGKILLs
  * those still there, and exits. The keeper blocks every signal, so only
  * SIGKILL or SIGSTOP stops it early; a parent whose keeper is gone (its
@@ -24,10 +25,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,9 +113,35 @@ static void name_keeper(void) {
 #endif
 }
 
+/* Applies the whole notes in buf[0, *have) and keeps the rest. */
+static void apply_notes(keeper_note *buf, size_t *have) {
+  size_t whole = *have / sizeof *buf;
+  for (size_t i = 0; i < whole; i++) {
+    if (buf[i].live)
+      list_add(buf[i].pid);
+    else
+      list_remove(buf[i].pid);
+  }
+  *have -= whole * sizeof *buf;
+  if (*have) memmove(buf, (char *)buf + whole * sizeof *buf, *have);
+}
+
+/* A descriptor readable once the parent has ended (Linux's pidfd), or -1:
+ * then the parent is looked at every 50 ms. Its end is watched for itself,
+ * not only as the pipe's end: a fork child stopped before it closed what
+ * it inherited keeps the pipe's write end open for ever. */
+static int parent_exit_fd(pid_t parent) {
+#if MP__HAVE_PIDFD && defined(SYS_pidfd_open)
+  return (int)syscall(SYS_pidfd_open, parent, 0);
+#else
+  (void)parent;
+  return -1;
+#endif
+}
+
 /* The keeper itself: async-signal-safe calls only (the parent may have
  * had threads). */
-static void keep(int rd, const mp__fd_census *census) {
+static void keep(int rd, pid_t parent, const mp__fd_census *census) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -120,22 +149,24 @@ static void keep(int rd, const mp__fd_census *census) {
   mp__posix_close_range(census, rd + 1, INT32_MAX);
   (void)setsid(); /* out of the job: no terminal's signals, no part in its group */
   name_keeper();
+  int exit_fd = parent_exit_fd(parent);
+  if (exit_fd < 0 && kill(parent, 0) != 0) parent = 0; /* gone already */
   keeper_note buf[64];
   size_t have = 0;
-  for (;;) {
-    ssize_t got = read(rd, (char *)buf + have, sizeof buf - have);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break; /* the parent is gone (or the pipe broke: the same to us) */
-    have += (size_t)got;
-    size_t whole = have / sizeof *buf;
-    for (size_t i = 0; i < whole; i++) {
-      if (buf[i].live)
-        list_add(buf[i].pid);
-      else
-        list_remove(buf[i].pid);
+  while (parent) {
+    struct pollfd p[2] = {{rd, POLLIN, 0}, {exit_fd, POLLIN, 0}};
+    int n = poll(p, exit_fd >= 0 ? 2 : 1, exit_fd >= 0 ? -1 : 50);
+    if (n < 0 && errno != EINTR) break;
+    if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
+      ssize_t got = read(rd, (char *)buf + have, sizeof buf - have);
+      if (got <= 0 && !(got < 0 && errno == EINTR)) break; /* every writer gone: the parent too */
+      if (got > 0) {
+        have += (size_t)got;
+        apply_notes(buf, &have);
+      }
+      continue; /* notes first: what the parent wrote before it ended counts */
     }
-    have -= whole * sizeof *buf;
-    if (have) memmove(buf, (char *)buf + whole * sizeof *buf, have);
+    if (exit_fd >= 0 ? n > 0 && p[1].revents != 0 : kill(parent, 0) != 0) break;
   }
   /* Let each child end its own way first: a running one's watcher takes
    * with it what it made (a manager's socket file), and a stopped one,
@@ -174,11 +205,12 @@ static int start_keeper(void) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t parent = getpid();
   pid_t mid = fork();
   int e = errno;
   if (mid == 0) {
     pid_t k = keeper_fork();
-    if (k == 0) keep((int)r, &census);
+    if (k == 0) keep((int)r, parent, &census);
     _exit(k < 0 ? 1 : 0);
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
