@@ -1317,8 +1317,13 @@ MPROC_API mp_pool *mp_pool_free(mp_pool *p);
  * and a process on POSIX without pidfds, is looked at again every
  * millisecond while the set holds one: such an object is seen at most
  * about 1 ms after it becomes ready (plus the OS's timer granularity),
- * and a set without one costs nothing while it waits. While a queue is
- * watched, each put on it, in any process, makes a wake-up call.
+ * and a set without one, and with no queue, costs nothing while it
+ * waits. A watched queue has a cost of its own, from its first wait to
+ * mp_queue_free, whether or not anyone waits: one thread per queue, which
+ * also looks at the queue every 50 ms (about 20 wake-ups a second, a
+ * safety net against a wake-up lost between processes), and each put on
+ * it, in any process, makes a wake-up call. For thousands of queues, wait
+ * on a few and let the rest be read by their consumers.
  *
  * Objects stay the caller's: none may be freed while an mp_wait on it
  * runs (as for any call on it); a job's pool may be (its jobs then become

@@ -173,7 +173,7 @@ static int wait_loop(mp_waitable *set, size_t n, double timeout, mp__waiter *wai
 }
 
 int mp_wait(mp_waitable *set, size_t n, double timeout) {
-  if (!set || !n) return mp__set_error(MP_EINVAL, "mp_wait: %s", set ? "the set is empty" : "the set is NULL");
+  if (!set || !n) return mp__set_error(MP_EINVAL, "mp_wait: %s", !n ? "the set is empty (n is 0)" : "the set is NULL");
   if (n > MP_WAIT_MAX)
     return mp__set_error(MP_ETOOBIG, "mp_wait: %llu objects is over MP_WAIT_MAX (%d)", (unsigned long long)n,
                          MP_WAIT_MAX);

@@ -29,7 +29,8 @@ private:
 
 /** Waits until one of objects is ready, or timeout seconds pass (mp_wait):
  * the indices of those ready, in order; empty if none was in time. Errors
- * (a moved-from object, one twice, a connection that only sends) throw. */
+ * (an empty list, a moved-from object, one twice, a connection that only
+ * sends) throw mp::error with MP_EINVAL or MP_ESTATE. */
 inline std::vector<std::size_t> wait(const std::vector<waitable> &objects, double timeout = forever) {
   std::vector<mp_waitable> set;
   set.reserve(objects.size());
