@@ -38,21 +38,29 @@ static int middle(mp_call *call) {
   return 0;
 }
 
-static void children_die_with_a_killed_parent(void **state) {
-  (void)state;
-  mp_conn *a, *b;
-  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
+/* Starts task (a middle process) with one end of a pipe and reads the n
+ * pids it reports; *p gets the middle, *a the other end. */
+static void start_middle(const char *task, int64_t *pids, size_t n, mp_process **p, mp_conn **a) {
+  mp_conn *b;
+  TU_CHECK(mp_pipe(a, &b, 0), MP_OK);
   mp_object *objs[1] = {mp_conn_obj(b)};
   mp_process_options o = {0};
   o.objects = objs;
   o.nobjects = 1;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, "middle", NULL, 0, &o), MP_OK);
-  b = mp_conn_free(b);
-  int64_t pids[2] = {0, 0};
+  *p = NULL;
+  TU_CHECK(mp_process_start(p, task, NULL, 0, &o), MP_OK);
+  mp_conn_free(b);
   size_t len = 0;
-  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 30), MP_OK);
-  assert_int_equal(len, sizeof pids);
+  TU_CHECK(mp_conn_recv_into(*a, pids, n * sizeof *pids, &len, 60), MP_OK);
+  assert_int_equal(len, n * sizeof *pids);
+}
+
+static void children_die_with_a_killed_parent(void **state) {
+  (void)state;
+  mp_process *p;
+  mp_conn *a;
+  int64_t pids[2];
+  start_middle("middle", pids, 2, &p, &a);
   assert_true(mp__pid_alive(pids[0]) && mp__pid_alive(pids[1]));
   TU_CHECK(mp_process_kill(p), MP_OK);
   TU_CHECK(mp_process_join(p, 10), MP_OK);
@@ -200,19 +208,10 @@ static int stopped_at_once_middle(mp_call *call) {
 
 static void children_stopped_at_their_start_die_with_a_killed_parent(void **state) {
   (void)state;
-  mp_conn *a, *b;
-  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
-  mp_object *objs[1] = {mp_conn_obj(b)};
-  mp_process_options o = {0};
-  o.objects = objs;
-  o.nobjects = 1;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, "stopped_at_once_middle", NULL, 0, &o), MP_OK);
-  b = mp_conn_free(b);
+  mp_process *p;
+  mp_conn *a;
   int64_t pids[8];
-  size_t len = 0;
-  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 60), MP_OK);
-  assert_int_equal(len, sizeof pids);
+  start_middle("stopped_at_once_middle", pids, 8, &p, &a);
   TU_CHECK(mp_process_kill(p), MP_OK);
   TU_CHECK(mp_process_join(p, 10), MP_OK);
   int all_gone = 1;
@@ -230,19 +229,10 @@ static void children_stopped_at_their_start_die_with_a_killed_parent(void **stat
 
 static void stopped_children_die_with_a_killed_parent(void **state) {
   (void)state;
-  mp_conn *a, *b;
-  TU_CHECK(mp_pipe(&a, &b, 0), MP_OK);
-  mp_object *objs[1] = {mp_conn_obj(b)};
-  mp_process_options o = {0};
-  o.objects = objs;
-  o.nobjects = 1;
-  mp_process *p = NULL;
-  TU_CHECK(mp_process_start(&p, "stopped_middle", NULL, 0, &o), MP_OK);
-  b = mp_conn_free(b);
-  int64_t pids[3] = {0, 0, 0};
-  size_t len = 0;
-  TU_CHECK(mp_conn_recv_into(a, pids, sizeof pids, &len, 60), MP_OK);
-  assert_int_equal(len, sizeof pids);
+  mp_process *p;
+  mp_conn *a;
+  int64_t pids[3];
+  start_middle("stopped_middle", pids, 3, &p, &a);
   for (int i = 0; i < 3; i++) {
     assert_true(mp__pid_alive(pids[i]));
     assert_int_equal(kill((pid_t)pids[i], SIGSTOP), 0);

@@ -168,6 +168,18 @@ static void keep(int rd, pid_t parent, const mp__fd_census *census) {
     }
     if (exit_fd >= 0 ? n > 0 && p[1].revents != 0 : kill(parent, 0) != 0) break;
   }
+  /* Whatever the parent wrote before it ended still counts: a keeper that
+   * only ran once its parent was gone (a loaded machine) has every later
+   * child's note in the pipe still. Not a blocking read: a stopped fork
+   * child may still hold the write end. */
+  for (;;) {
+    struct pollfd p = {rd, POLLIN, 0};
+    if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) break;
+    ssize_t got = read(rd, (char *)buf + have, sizeof buf - have);
+    if (got <= 0) break;
+    have += (size_t)got;
+    apply_notes(buf, &have);
+  }
   /* Let each child end its own way first: a running one's watcher takes
    * with it what it made (a manager's socket file), and a stopped one,
    * woken, does the same. Those still there after a second are killed. */
