@@ -1,5 +1,5 @@
 // include/mproc/wait.hpp: mp::wait over a mixed list, mp::as_completed
-// over futures, mp::fileno, and the errors they throw.
+// over futures, mp::pollable_handle, and the errors they throw.
 #include <cstdint>
 #include <set>
 #include <vector>
@@ -94,7 +94,7 @@ static void as_completed_over_futures(void **state) {
   assert_true(threw);
   assert_true(slow[0].cancel());
   // The pool's handle is there, and the same each time.
-  assert_true(mp::fileno(pool) == mp::fileno(pool));
+  assert_true(mp::pollable_handle(pool) == mp::pollable_handle(pool));
 }
 
 int main(int argc, char **argv) {

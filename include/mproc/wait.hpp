@@ -77,13 +77,13 @@ template <class Future, class Fn> void as_completed(std::vector<Future> &futures
 }
 
 /** mp_pool_fileno: the pool's pollable handle (see mproc.h). */
-inline mp_os_handle fileno(const pool &p) {
+inline mp_os_handle pollable_handle(const pool &p) {
   mp_os_handle h = 0;
   detail::check(mp_pool_fileno(p.handle(), &h));
   return h;
 }
 /** mp_conn_fileno: the end's pollable descriptor (POSIX; see mproc.h). */
-inline mp_os_handle fileno(const connection &c) {
+inline mp_os_handle pollable_handle(const connection &c) {
   mp_os_handle h = 0;
   detail::check(mp_conn_fileno(c.get(), &h));
   return h;
