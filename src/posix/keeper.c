@@ -30,7 +30,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,20 +39,11 @@
 
 #include "posix.h"
 
-#if defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define MP__KEEPER_TSAN 1
-#  endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#  define MP__KEEPER_TSAN 1
-#endif
-
 /* The second fork is from a copy of a process that may have had threads:
  * _Fork runs no atfork handlers, one of which could wait for ever there
  * on a lock another thread held. (ThreadSanitizer's runtime needs its own
  * fork handling, which only fork() gives.) */
-#if MP__HAVE_PRIVATE_FORK && !defined(MP__KEEPER_TSAN)
+#if MP__HAVE_PRIVATE_FORK && !defined(MP__TSAN_BUILD)
 #  define keeper_fork _Fork
 #else
 #  define keeper_fork fork
@@ -126,19 +116,6 @@ static void apply_notes(keeper_note *buf, size_t *have) {
   if (*have) memmove(buf, (char *)buf + whole * sizeof *buf, *have);
 }
 
-/* A descriptor readable once the parent has ended (Linux's pidfd), or -1:
- * then the parent is looked at every 50 ms. Its end is watched for itself,
- * not only as the pipe's end: a fork child stopped before it closed what
- * it inherited keeps the pipe's write end open for ever. */
-static int parent_exit_fd(pid_t parent) {
-#if MP__HAVE_PIDFD && defined(SYS_pidfd_open)
-  return (int)syscall(SYS_pidfd_open, parent, 0);
-#else
-  (void)parent;
-  return -1;
-#endif
-}
-
 /* The keeper itself: async-signal-safe calls only (the parent may have
  * had threads). */
 static void keep(int rd, pid_t parent, const mp__fd_census *census) {
@@ -149,7 +126,10 @@ static void keep(int rd, pid_t parent, const mp__fd_census *census) {
   mp__posix_close_range(census, rd + 1, INT32_MAX);
   (void)setsid(); /* out of the job: no terminal's signals, no part in its group */
   name_keeper();
-  int exit_fd = parent_exit_fd(parent);
+  /* The parent's end is watched for itself (its pidfd, else a look every
+   * 50 ms), not only as the pipe's end: a fork child stopped before it
+   * closed what it inherited keeps the pipe's write end open for ever. */
+  int exit_fd = mp__posix_pidfd_open(parent);
   if (exit_fd < 0 && kill(parent, 0) != 0) parent = 0; /* gone already */
   keeper_note buf[64];
   size_t have = 0;

@@ -3,6 +3,7 @@
 #define MPROC_POSIX_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "../error.h"
 #include "../platform.h"
@@ -31,6 +32,9 @@ void mp__posix_keeper_reaped(int64_t pid);
 void mp__posix_keeper_forget(void);
 /* At mp_main: takes the descriptor number the keeper's pipe will use. */
 int mp__posix_keeper_reserve(void);
+/* spawn.c: a descriptor readable once pid has ended (Linux's pidfd;
+ * async-signal-safe), or -1 where there is none. */
+int mp__posix_pidfd_open(pid_t pid);
 /* Starts the thread that ends this process when fd reaches EOF. */
 int mp__posix_watch_parent(int fd);
 /* A file and its folder (or NULL: none) this process made, which the

@@ -269,7 +269,7 @@ static int exec_outcome(spawn_plan *p, int *stage) {
   return rc == MP_OK && got == sizeof report ? report[1] : 0;
 }
 
-static int open_pidfd(pid_t pid) {
+int mp__posix_pidfd_open(pid_t pid) {
 #if MP__HAVE_PIDFD && defined(SYS_pidfd_open)
   return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
@@ -316,7 +316,7 @@ int mp__spawn(mp__child **out, const mp__spawn_options *o) {
     fork_child(&plan);
   }
   c->pid = pid;
-  c->pidfd = open_pidfd(pid);
+  c->pidfd = mp__posix_pidfd_open(pid);
   mp__posix_keeper_started(pid);
   if (o->method == MP_START_SPAWN) {
     int stage;
